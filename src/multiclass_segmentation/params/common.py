@@ -1,0 +1,74 @@
+"""Parameters shared by every pipeline: the dataset and its classes."""
+
+from __future__ import annotations
+
+from matplotlib.colors import to_rgb
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class StrictModel(BaseModel):
+    """Base of every parameter schema: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatasetParams(StrictModel):
+    """Where the dataset lives and how it is laid out."""
+
+    root: str = Field(description="folder holding img/<split>/ and labels/<split>/")
+    splits: tuple[str, ...] = ("train", "val", "test")
+    download_url: str | None = None
+
+
+class ClassesParams(StrictModel):
+    """The label set: names, mask values, one colour per class, the ignore value."""
+
+    names: tuple[str, ...]
+    ids: tuple[int, ...]
+    colors: tuple[str, ...]
+    ignore_index: int = 255
+    background_id: int = 0
+
+    @field_validator("colors")
+    @classmethod
+    def _colors_are_matplotlib_colors(cls, colors: tuple[str, ...]) -> tuple[str, ...]:
+        for color in colors:
+            try:
+                to_rgb(color)
+            except ValueError as error:
+                raise ValueError(f"'{color}' is not a colour matplotlib knows") from error
+        return colors
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ClassesParams:
+        if not len(self.names) == len(self.ids) == len(self.colors):
+            raise ValueError(
+                f"classes.names ({len(self.names)}), classes.ids ({len(self.ids)}) and "
+                f"classes.colors ({len(self.colors)}) must have one entry per class"
+            )
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError(f"classes.ids must be unique, got {list(self.ids)}")
+        if sorted(self.ids) != list(range(len(self.ids))):
+            raise ValueError(
+                f"classes.ids must be 0..{len(self.ids) - 1} (the mask values), got {list(self.ids)}"
+            )
+        if self.ignore_index in self.ids:
+            raise ValueError(f"classes.ignore_index {self.ignore_index} is also a class id")
+        if self.background_id not in self.ids:
+            raise ValueError(f"classes.background_id {self.background_id} is not a class id")
+        return self
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.ids)
+
+    @property
+    def foreground_ids(self) -> tuple[int, ...]:
+        return tuple(i for i in self.ids if i != self.background_id)
+
+    def name_of(self, class_id: int) -> str:
+        return self.names[self.ids.index(class_id)]
+
+    def rgb_of(self, class_id: int) -> tuple[float, float, float]:
+        """The class colour as RGB floats in [0, 1]."""
+        return to_rgb(self.colors[self.ids.index(class_id)])

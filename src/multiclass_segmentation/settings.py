@@ -1,0 +1,15 @@
+"""Project settings."""
+
+from kedro.config import OmegaConfigLoader
+
+from multiclass_segmentation.hooks import SyntheticDatasetHook
+
+HOOKS = (SyntheticDatasetHook(),)
+
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    # A hypothesis environment overrides single keys of conf/base, not whole sections.
+    "merge_strategy": {"parameters": "soft", "globals": "soft"},
+}

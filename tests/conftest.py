@@ -1,0 +1,48 @@
+"""Shared fixtures: a throw-away copy of the project to run pipelines in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Offline and quiet wherever the tests run (see README).
+for _name in ("KEDRO_DISABLE_TELEMETRY", "NO_ALBUMENTATIONS_UPDATE", "HF_HUB_OFFLINE"):
+    os.environ.setdefault(_name, "1")
+os.environ.setdefault("CLEARML_OFFLINE_MODE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+REAL_DATASET = (PROJECT_ROOT / ".." / "shared" / "datasets" / "train_dataset_for_students").resolve()
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A copy of the project's configuration in tmp_path, so runs never write into the repo."""
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
+    shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
+    (project / "conf" / "local").mkdir()
+    for layer in (PROJECT_ROOT / "data").iterdir():
+        if layer.is_dir():
+            (project / "data" / layer.name).mkdir(parents=True)
+    return project
+
+
+def run_kedro(
+    project: Path,
+    *,
+    env: str = "demo",
+    pipeline: str | None = None,
+    params: dict | None = None,
+) -> dict:
+    """Runs a pipeline of the project copy in-process, as `kedro run` would."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env=env, runtime_params=params or {}) as session:
+        return session.run(pipeline_names=[pipeline] if pipeline else None)
