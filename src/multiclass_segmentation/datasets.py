@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from PIL import Image
-from kedro.io.core import get_filepath_str
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import segmentation_models_pytorch as smp
+from kedro.io.core import (
+    AbstractDataset,
+    AbstractVersionedDataset,
+    DatasetError,
+    Version,
+    get_filepath_str,
+)
 from kedro_datasets.pillow import ImageDataset
+from PIL import Image
+
+from multiclass_segmentation.segmenter import Segmenter
+
+SEGMENTER_METADATA = "segmenter.json"
 
 
 class DecodedImageDataset(ImageDataset):
@@ -22,3 +40,102 @@ class DecodedImageDataset(ImageDataset):
             image = Image.open(fs_file)
             image.load()
         return image
+
+
+def write_atomically(target: Path, write: Any) -> None:
+    """Calls ``write(tmp_path)`` on a temporary sibling, then renames it to ``target``.
+
+    A run killed half-way leaves a hidden temporary, never a half-written
+    ``target``.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        tmp_target = tmp_dir / target.name
+        write(tmp_target)
+        os.replace(tmp_target, target)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+class SegmentationModelDataset(AbstractVersionedDataset[Segmenter, Segmenter]):
+    """A :class:`Segmenter` saved as smp's ``save_pretrained`` folder.
+
+    The folder holds ``config.json`` and the weights (smp's own format, which
+    ``smp.from_pretrained`` rebuilds without knowing the architecture) plus
+    ``segmenter.json`` with the preprocessing and the class names. Local
+    filesystem only.
+    """
+
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        version: Version | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(filepath=PurePosixPath(filepath), version=version, exists_function=None)
+        self.metadata = metadata
+
+    def _exists(self) -> bool:
+        try:
+            path = self._get_load_path()
+        except DatasetError:
+            return False
+        return Path(path).is_dir()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "version": self._version}
+
+    def load(self) -> Segmenter:
+        folder = Path(self._get_load_path())
+        with open(folder / SEGMENTER_METADATA, encoding="utf-8") as file:
+            metadata = json.load(file)
+        model = smp.from_pretrained(str(folder))
+        return Segmenter(
+            model=model,
+            class_names=metadata["class_names"],
+            image_size=metadata["image_size"],
+            mean=tuple(metadata["mean"]),
+            std=tuple(metadata["std"]),
+            hypothesis=metadata["hypothesis"],
+            info=metadata.get("info", {}),
+        )
+
+    def save(self, data: Segmenter) -> None:
+        def write(folder: Path) -> None:
+            data.model.save_pretrained(str(folder))
+            (folder / SEGMENTER_METADATA).write_text(
+                json.dumps(data.metadata(), indent=2), encoding="utf-8"
+            )
+
+        write_atomically(Path(self._get_save_path()), write)
+        self._invalidate_cache()
+
+
+class StudyResultsDataset(AbstractDataset[dict, dict]):
+    """The study's results table as JSON: empty before the first evaluation.
+
+    Saved atomically, since every hypothesis's evaluation rewrites it.
+    """
+
+    def __init__(self, *, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        self._filepath = Path(filepath)
+        self.metadata = metadata
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}
+
+    def load(self) -> dict:
+        if not self._filepath.is_file():
+            return {}
+        return json.loads(self._filepath.read_text(encoding="utf-8"))
+
+    def save(self, data: dict) -> None:
+        write_atomically(
+            self._filepath,
+            lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8"),
+        )

@@ -1,0 +1,57 @@
+# Two commands for a fresh clone (see README): `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+ENV ?= base
+
+# Kedro telemetry and albumentations' update check stay off wherever the project runs.
+export KEDRO_DISABLE_TELEMETRY := 1
+export NO_ALBUMENTATIONS_UPDATE := 1
+export MPLBACKEND := Agg
+
+.PHONY: help install data run demo test lint format viz
+
+help:
+	@echo "make run    - set up .venv, get the dataset, run every pipeline (kedro run)"
+	@echo "make test   - set up .venv and run the tests and the linter"
+	@echo "make data   - get the dataset into data/01_raw (keeps what is there)"
+	@echo "make demo   - run every pipeline on the synthetic demo dataset (seconds)"
+	@echo "make viz    - show the pipelines in kedro-viz"
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalls only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+data: install
+	$(BIN)/python -m multiclass_segmentation.fetch_data --env $(ENV)
+
+run: data
+	$(BIN)/kedro run --env $(ENV)
+
+demo: install
+	$(BIN)/kedro run --env demo
+
+# Tests never download: the hub is offline and ClearML has no server.
+test: install
+	HF_HUB_OFFLINE=1 CLEARML_OFFLINE_MODE=1 $(BIN)/pytest
+	$(BIN)/ruff check .
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+viz: install
+	$(BIN)/kedro viz run

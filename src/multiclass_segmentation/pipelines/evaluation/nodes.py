@@ -1,0 +1,217 @@
+"""Nodes of the evaluation pipeline."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from scipy import ndimage
+
+from multiclass_segmentation.metrics import (
+    confusion_matrix,
+    per_image_dice,
+    scores_from_confusion,
+)
+from multiclass_segmentation.params.common import ClassesParams
+from multiclass_segmentation.params.evaluation import EvaluationParams
+from multiclass_segmentation.plotting import class_legend_handles, overlay_mask
+from multiclass_segmentation.segmenter import Segmenter
+
+
+def predict_split(
+    segmenter: Segmenter, split: dict[str, list], evaluation: EvaluationParams
+) -> list[np.ndarray]:
+    """Predicted label masks, each at its image's original size."""
+    return [
+        segmenter.predict(image, hflip=evaluation.tta.hflip, scales=evaluation.tta.scales)
+        for image in split["images"]
+    ]
+
+
+def _recall_by_object_size(
+    predictions: list[np.ndarray],
+    masks: list[np.ndarray],
+    classes: ClassesParams,
+    buckets: list[float],
+) -> dict[str, list[dict[str, Any]]]:
+    """Mean recall of ground-truth objects (connected components) per size bucket.
+
+    Size is the object's share of its image's area; recall is the share of the
+    object's pixels predicted as its class.
+    """
+    eight_connected = np.ones((3, 3), dtype=bool)
+    recalls: dict[str, list[list[float]]] = {
+        classes.name_of(c): [[] for _ in buckets[:-1]] for c in classes.foreground_ids
+    }
+    for prediction, mask in zip(predictions, masks):
+        for class_id in classes.foreground_ids:
+            components, count = ndimage.label(mask == class_id, structure=eight_connected)
+            for component in range(1, count + 1):
+                pixels = components == component
+                share = pixels.sum() / mask.size
+                bucket = int(np.searchsorted(buckets, share, side="right")) - 1
+                bucket = min(max(bucket, 0), len(buckets) - 2)
+                recall = float((prediction[pixels] == class_id).mean())
+                recalls[classes.name_of(class_id)][bucket].append(recall)
+    return {
+        name: [
+            {
+                "min_share": buckets[i],
+                "max_share": buckets[i + 1],
+                "objects": len(values),
+                "mean_recall": float(np.mean(values)) if values else None,
+            }
+            for i, values in enumerate(per_bucket)
+        ]
+        for name, per_bucket in recalls.items()
+    }
+
+
+def score_split(
+    predictions: list[np.ndarray],
+    split: dict[str, list],
+    classes: ClassesParams,
+    evaluation: EvaluationParams,
+) -> dict[str, Any]:
+    """Split-level scores (TP/FP/FN summed over all pixels), per-image Dice, recall by size."""
+    confusion = torch.zeros(classes.num_classes, classes.num_classes, dtype=torch.long)
+    per_image = []
+    for image_id, prediction, mask in zip(split["ids"], predictions, split["masks"]):
+        confusion += confusion_matrix(
+            torch.from_numpy(prediction).long(),
+            torch.from_numpy(mask).long(),
+            classes.num_classes,
+            classes.ignore_index,
+        )
+        dice = per_image_dice(prediction, mask, classes.num_classes, classes.ignore_index)
+        per_image.append({"id": image_id, "dice": dice})
+    scores = scores_from_confusion(confusion, classes.names, classes.background_id)
+    scores["images"] = len(predictions)
+    scores["confusion_counts"] = confusion.tolist()
+    scores["per_image_dice"] = per_image
+    scores["recall_by_object_size"] = _recall_by_object_size(
+        predictions, split["masks"], classes, evaluation.size_buckets
+    )
+    return scores
+
+
+def assemble_metrics(
+    val_scores: dict[str, Any],
+    test_scores: dict[str, Any],
+    segmenter: Segmenter,
+    evaluation: EvaluationParams,
+    hypothesis: str,
+) -> dict[str, Any]:
+    """This run's metrics.json: validation and test scores and what produced them."""
+    return {
+        "hypothesis": hypothesis,
+        "evaluated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model": segmenter.info,
+        "tta": evaluation.tta.model_dump(),
+        "target_mdice": evaluation.target_mdice,
+        "val": val_scores,
+        "test": test_scores,
+    }
+
+
+def update_study_results(
+    previous: dict[str, Any], metrics: dict[str, Any], evaluation: EvaluationParams
+) -> dict[str, Any]:
+    """results.json in the study's shape; this hypothesis's entry is replaced, others kept.
+
+    The best model is chosen by validation mDice (never by test); its test mDice
+    is compared with the target.
+    """
+    entries = dict(previous.get("hypotheses", {}))
+    entries[metrics["hypothesis"]] = {
+        "val_mdice": metrics["val"]["mdice"],
+        "val_fg_mdice": metrics["val"]["fg_mdice"],
+        "test_mdice": metrics["test"]["mdice"],
+        "test_fg_mdice": metrics["test"]["fg_mdice"],
+        "test_miou": metrics["test"]["miou"],
+        "test_dice": metrics["test"]["dice"],
+        "val_dice": metrics["val"]["dice"],
+        "epochs_run": metrics["model"].get("epochs_run"),
+        "evaluated_at": metrics["evaluated_at"],
+    }
+    best_name = max(entries, key=lambda name: entries[name]["val_mdice"] or -1.0)
+    best_test = entries[best_name]["test_mdice"]
+    return {
+        "hypotheses": entries,
+        "best_model": best_name,
+        "best_selected_by": "val_mdice",
+        "best_mdice": best_test,
+        "target_mdice": evaluation.target_mdice,
+        "target_achieved": best_test is not None and best_test > evaluation.target_mdice,
+    }
+
+
+def plot_error_examples(
+    split: dict[str, list],
+    predictions: list[np.ndarray],
+    scores: dict[str, Any],
+    classes: ClassesParams,
+    evaluation: EvaluationParams,
+) -> Figure:
+    """The best and worst test images by per-image Dice: image, truth, prediction, errors."""
+    order = np.argsort([entry["dice"] for entry in scores["per_image_dice"]])
+    count = min(evaluation.error_examples, len(order))
+    picks = [("worst", int(i)) for i in order[:count]] + [
+        ("best", int(i)) for i in order[::-1][:count]
+    ]
+    fig, axes = plt.subplots(len(picks), 4, figsize=(12, 3 * len(picks)), squeeze=False)
+    for row, (kind, index) in enumerate(picks):
+        image, mask, prediction = split["images"][index], split["masks"][index], predictions[index]
+        wrong = (prediction != mask) & (mask != classes.ignore_index)
+        errors = image.astype(np.float32) / 255.0 * 0.4
+        errors[wrong] = (1.0, 0.0, 1.0)
+        panels = [
+            (image, f"{kind}: {split['ids'][index]}"),
+            (overlay_mask(image, mask, classes), "ground truth"),
+            (overlay_mask(image, prediction, classes), "prediction"),
+            (errors, f"errors (magenta), Dice {scores['per_image_dice'][index]['dice']:.3f}"),
+        ]
+        for ax, (picture, title) in zip(axes[row], panels):
+            ax.imshow(picture)
+            ax.set_title(title, fontsize=9)
+            ax.axis("off")
+    fig.legend(handles=class_legend_handles(classes), loc="upper center", ncol=classes.num_classes)
+    fig.suptitle("Worst and best test images by per-image Dice", y=1.0)
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    return fig
+
+
+def plot_confusion_and_size_recall(scores: dict[str, Any], classes: ClassesParams) -> Figure:
+    """Row-normalised test confusion matrix, and object recall by object size per class."""
+    fig, (ax_cm, ax_size) = plt.subplots(1, 2, figsize=(12, 4.5))
+    matrix = np.array(scores["confusion_normalized"], dtype=float)
+    ax_cm.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
+    names = list(classes.names)
+    ax_cm.set_xticks(range(len(names)), names)
+    ax_cm.set_yticks(range(len(names)), names)
+    for (row, col), value in np.ndenumerate(matrix):
+        ax_cm.text(col, row, f"{value:.3f}", ha="center", va="center",
+                   color="white" if value > 0.5 else "black")
+    ax_cm.set(title="Test confusion (rows: truth, normalised)", xlabel="predicted", ylabel="truth")
+    buckets = next(iter(scores["recall_by_object_size"].values()), [])
+    positions = np.arange(len(buckets))
+    width = 0.8 / max(1, len(classes.foreground_ids))
+    for k, class_id in enumerate(classes.foreground_ids):
+        rows = scores["recall_by_object_size"][classes.name_of(class_id)]
+        values = [r["mean_recall"] if r["mean_recall"] is not None else 0.0 for r in rows]
+        bars = ax_size.bar(positions + k * width, values, width,
+                           color=classes.rgb_of(class_id), label=classes.name_of(class_id))
+        for bar, row in zip(bars, rows):
+            ax_size.annotate(f"n={row['objects']}", (bar.get_x() + bar.get_width() / 2,
+                             bar.get_height()), ha="center", va="bottom", fontsize=8)
+    ax_size.set_xticks(positions + width * (len(classes.foreground_ids) - 1) / 2,
+                       [f"{b['min_share']:.0%}-{b['max_share']:.0%}" for b in buckets])
+    ax_size.set(title="Test object recall by object size", xlabel="object area / image area",
+                ylabel="mean recall", ylim=(0, 1.1))
+    ax_size.legend()
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,1 @@
+"""The training pipeline: validated data in, a trained model and its history out."""

@@ -1,0 +1,210 @@
+"""Nodes of the training pipeline."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import albumentations as A
+import lightning as L
+import matplotlib.pyplot as plt
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from matplotlib.figure import Figure
+from torch.utils.data import DataLoader
+
+from multiclass_segmentation.lightning_module import (
+    EpochHistory,
+    InMemorySegmentationDataset,
+    SegmentationModule,
+    best_epoch,
+    build_loss,
+)
+from multiclass_segmentation.models import build_model, normalization_for
+from multiclass_segmentation.params.common import ClassesParams
+from multiclass_segmentation.params.training import TrainingParams
+from multiclass_segmentation.segmenter import Segmenter
+from multiclass_segmentation.transforms import build_augmentations, build_preprocessing
+
+logger = logging.getLogger(__name__)
+
+LAST_CHECKPOINT = "last.ckpt"
+
+
+def resolve_class_weights(
+    training: TrainingParams, classes: ClassesParams, suggested: dict[str, Any]
+) -> list[float] | None:
+    """The cross-entropy class weights: the configured list, the EDA's suggestion, or none."""
+    weights = training.loss.class_weights
+    if weights == "auto":
+        if suggested.get("class_names") != list(classes.names):
+            raise ValueError(
+                "training.loss.class_weights is 'auto' but the EDA's suggested weights are for "
+                f"classes {suggested.get('class_names')}, not {list(classes.names)}: rerun the "
+                "eda pipeline for this dataset."
+            )
+        weights = suggested["weights"]
+    if weights is not None and len(weights) != classes.num_classes:
+        raise ValueError(
+            f"training.loss.class_weights has {len(weights)} values for "
+            f"{classes.num_classes} classes {list(classes.names)}"
+        )
+    return None if weights is None else [float(w) for w in weights]
+
+
+def _precision(training: TrainingParams) -> str:
+    if training.trainer.precision != "auto":
+        return training.trainer.precision
+    on_cuda = torch.cuda.is_available() and training.trainer.accelerator in ("auto", "cuda", "gpu")
+    return "16-mixed" if on_cuda else "32-true"
+
+
+def _run_folder(checkpoint_dir: Path, resume: bool) -> tuple[Path, Path | None]:
+    """This run's checkpoint folder and, when resuming, the checkpoint to continue from.
+
+    Every run gets a new folder, so a new run never overwrites an earlier one's
+    checkpoints; resuming continues the latest folder that has a last checkpoint.
+    """
+    if resume:
+        runs = sorted(p.parent for p in checkpoint_dir.glob(f"*/{LAST_CHECKPOINT}"))
+        if not runs:
+            raise FileNotFoundError(
+                f"training.resume is true but {checkpoint_dir} holds no run with a "
+                f"{LAST_CHECKPOINT} to continue; run without training.resume=true."
+            )
+        return runs[-1], runs[-1] / LAST_CHECKPOINT
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H.%M.%S.%fZ")
+    return checkpoint_dir / stamp, None
+
+
+def train_model(
+    train: dict[str, list],
+    val: dict[str, list],
+    suggested_class_weights: dict[str, Any],
+    training: TrainingParams,
+    classes: ClassesParams,
+    hypothesis: str,
+) -> tuple[Segmenter, list[dict[str, Any]]]:
+    """Trains the configured model; returns the best epoch's model and the epoch history."""
+    class_weights = resolve_class_weights(training, classes, suggested_class_weights)
+    L.seed_everything(training.seed, workers=True)
+    model = build_model(training.model, classes.num_classes)
+    mean, std = normalization_for(training.model)
+    preprocessing = build_preprocessing(training.image_size, mean, std)
+    augmentations = build_augmentations(training.augmentations, ignore_index=classes.ignore_index)
+    train_transform = A.Compose([*augmentations.transforms, *preprocessing.transforms])
+    train_loader = DataLoader(
+        InMemorySegmentationDataset(train["images"], train["masks"], train_transform),
+        batch_size=training.batch_size,
+        shuffle=True,
+        drop_last=len(train["images"]) > training.batch_size,
+        num_workers=training.num_workers,
+        persistent_workers=training.num_workers > 0,
+        pin_memory=torch.cuda.is_available(),
+    )
+    val_loader = DataLoader(
+        InMemorySegmentationDataset(val["images"], val["masks"], preprocessing),
+        batch_size=training.batch_size,
+        num_workers=training.num_workers,
+        persistent_workers=training.num_workers > 0,
+    )
+    steps_per_epoch = len(train_loader)
+    if training.trainer.limit_train_batches is not None:
+        limit = training.trainer.limit_train_batches
+        steps_per_epoch = int(limit) if isinstance(limit, int) else int(steps_per_epoch * limit)
+    module = SegmentationModule(
+        model=model,
+        loss=build_loss(training.loss, class_weights, classes.ignore_index),
+        optimizer=training.optimizer,
+        scheduler=training.scheduler,
+        total_steps=max(1, steps_per_epoch * training.epochs),
+        class_names=classes.names,
+        ignore_index=classes.ignore_index,
+        background_id=classes.background_id,
+    )
+    run_folder, resume_from = _run_folder(Path(training.checkpoint_dir), training.resume)
+    checkpoint = ModelCheckpoint(
+        dirpath=run_folder,
+        filename="best-epoch{epoch:02d}-mdice{val_mdice:.4f}",
+        auto_insert_metric_name=False,
+        monitor="val_mdice",
+        mode="max",
+        save_last=True,
+    )
+    history = EpochHistory()
+    callbacks: list[L.Callback] = [checkpoint, history]
+    if training.early_stopping_patience:
+        callbacks.append(
+            EarlyStopping(
+                monitor="val_mdice", mode="max", patience=training.early_stopping_patience
+            )
+        )
+    trainer_args = training.trainer.model_dump(exclude={"precision"}, exclude_none=True)
+    trainer = L.Trainer(
+        max_epochs=training.epochs,
+        precision=_precision(training),
+        callbacks=callbacks,
+        logger=False,
+        default_root_dir=run_folder,
+        enable_model_summary=False,
+        **trainer_args,
+    )
+    logger.info("Checkpoints of this run go to %s", run_folder)
+    trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from)
+
+    if checkpoint.best_model_path:
+        best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=False)
+        module.load_state_dict(best["state_dict"])
+    model = module.model.to("cpu").to(memory_format=torch.contiguous_format).eval()
+    best = best_epoch(history.epochs)
+    segmenter = Segmenter(
+        model=model,
+        class_names=list(classes.names),
+        image_size=training.image_size,
+        mean=mean,
+        std=std,
+        hypothesis=hypothesis,
+        info={
+            "best_epoch": best["epoch"] if best else None,
+            "val_mdice": best["val_mdice"] if best else None,
+            "epochs_run": len(history.epochs),
+            "checkpoint_folder": str(run_folder),
+            "parameters": training.model_dump(mode="json"),
+        },
+    )
+    return segmenter, history.epochs
+
+
+def plot_learning_curves(history: list[dict[str, Any]], classes: ClassesParams) -> Figure:
+    """Training loss, validation Dice per class and mDice, and the learning rate per epoch."""
+    epochs = [e["epoch"] for e in history]
+    fig, (ax_loss, ax_dice, ax_lr) = plt.subplots(1, 3, figsize=(15, 4))
+    ax_loss.plot(epochs, [e["train_loss"] for e in history], marker="o", color="black")
+    ax_loss.set(title="Training loss", xlabel="epoch", ylabel="loss")
+    for class_id in classes.ids:
+        name = classes.name_of(class_id)
+        values = [e["val_dice"].get(name) for e in history]
+        ax_dice.plot(
+            epochs,
+            [float("nan") if v is None else v for v in values],
+            marker=".",
+            color=classes.rgb_of(class_id),
+            label=f"Dice {name}",
+        )
+    ax_dice.plot(
+        epochs,
+        [float("nan") if e["val_mdice"] is None else e["val_mdice"] for e in history],
+        marker="o",
+        color="black",
+        linewidth=2,
+        label="mDice",
+    )
+    ax_dice.set(title="Validation Dice", xlabel="epoch", ylabel="Dice", ylim=(0, 1))
+    ax_dice.legend(loc="lower right")
+    ax_lr.plot(epochs, [e["lr"] for e in history], marker="o", color="tab:purple")
+    ax_lr.set(title="Learning rate (end of epoch)", xlabel="epoch", ylabel="lr")
+    ax_lr.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
+    fig.tight_layout()
+    return fig

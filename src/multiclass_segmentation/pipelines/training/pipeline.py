@@ -1,0 +1,32 @@
+"""The training pipeline."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import plot_learning_curves, train_model
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=train_model,
+                inputs=[
+                    "validated_train",
+                    "validated_val",
+                    "suggested_class_weights",
+                    "params:training",
+                    "params:classes",
+                    "params:hypothesis",
+                ],
+                outputs=["trained_model", "training_history"],
+                name="train_model_node",
+            ),
+            Node(
+                func=plot_learning_curves,
+                inputs=["training_history", "params:classes"],
+                outputs="learning_curves_hypothesis_figure",
+                name="plot_learning_curves_node",
+            ),
+        ],
+        tags=["training"],
+    )
