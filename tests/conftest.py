@@ -18,10 +18,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REAL_DATASET = (PROJECT_ROOT / ".." / "shared" / "datasets" / "train_dataset_for_students").resolve()
 
 
-@pytest.fixture
-def project_copy(tmp_path: Path) -> Path:
-    """A copy of the project's configuration in tmp_path, so runs never write into the repo."""
-    project = tmp_path / "project"
+def copy_project(parent: Path) -> Path:
+    """A copy of the project's configuration under parent, so runs never write into the repo."""
+    project = parent / "project"
     project.mkdir()
     shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
     shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
@@ -30,6 +29,11 @@ def project_copy(tmp_path: Path) -> Path:
         if layer.is_dir():
             (project / "data" / layer.name).mkdir(parents=True)
     return project
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    return copy_project(tmp_path)
 
 
 def run_kedro(
