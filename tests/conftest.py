@@ -25,6 +25,8 @@ def copy_project(parent: Path) -> Path:
     shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
     shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
     (project / "conf" / "local").mkdir()
+    # Kedro's bootstrap wants a src/ folder; the package itself comes from the venv.
+    (project / "src").mkdir()
     for layer in (PROJECT_ROOT / "data").iterdir():
         if layer.is_dir():
             (project / "data" / layer.name).mkdir(parents=True)
