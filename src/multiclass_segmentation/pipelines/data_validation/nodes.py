@@ -1,0 +1,591 @@
+"""Nodes of the data_validation pipeline.
+
+``inspect_split`` decodes every file of one split once and turns each library
+error and each data problem into a finding instead of an exception;
+``build_report`` adds the duplicate checks over all splits and the severities;
+``render_report_markdown`` writes the report for people; ``check_report`` stops
+the run when a check with severity error failed; ``build_validated_split``
+hands the usable pairs to the next pipelines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import PurePosixPath
+
+import imagehash
+import numpy as np
+from PIL import Image
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from multiclass_segmentation.params.common import ClassesParams, DatasetParams
+from multiclass_segmentation.params.data_validation import DataValidationParams
+
+Partitions = dict[str, Callable[[], Image.Image]]
+FileRef = tuple[str, str]  # (folder under the dataset root, partition id)
+Pair = tuple[np.ndarray, np.ndarray]  # (RGB image, mask)
+
+# The dataset's folders under its root as catalog.yml lays them out; used to name files.
+IMAGE_FOLDER = "img"
+MASK_FOLDER = "labels"
+# Modes PIL converts to 8-bit RGB without clipping values (alpha is checked first).
+CONVERTIBLE_IMAGE_MODES = ("1", "L", "P", "CMYK", "YCbCr", "RGBA", "LA", "PA")
+ALPHA_MODES = ("RGBA", "LA", "PA")
+# One 8-bit channel; in a palette image the index is the class id.
+MASK_MODES = ("L", "P")
+# Multi-picture JPEGs (written by some cameras) decode as MPO but are JPEG files.
+FORMAT_ALIASES = {"MPO": "JPEG"}
+# Masks of duplicate images are compared at this size, so resized copies compare too.
+MASK_THUMBNAIL_SIZE = (64, 64)
+SEVERITIES_REPORTED = ("error", "warning")
+# Columns of the markdown report's summary tables, from each split's summary.
+PAIR_COLUMNS = (
+    "images",
+    "masks",
+    "images_without_masks",
+    "masks_without_images",
+    "complete_pairs",
+    "validated_pairs",
+)
+MASK_COLUMNS = ("masks_background_only", "masks_one_class", "masks_several_classes")
+LEFT_OUT = "the pair is left out of validated data"
+
+
+class DataValidationError(Exception):
+    """The dataset failed a data validation check whose severity is error."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding in one split, before its check's severity is attached."""
+
+    check: str
+    files: tuple[FileRef, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """What the duplicate checks need of a decoded image and, for a usable pair, its mask."""
+
+    image: FileRef
+    pixel_hash: str
+    perceptual_hash: np.ndarray
+    mask: FileRef | None = None
+    mask_thumbnail: np.ndarray | None = None
+    mask_class_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class SplitInspection:
+    """Counts, findings and image fingerprints of one split."""
+
+    summary: dict
+    problems: tuple[Problem, ...]
+    images: tuple[ImageRecord, ...]
+
+
+def inspect_split(
+    images: Partitions, masks: Partitions, classes: ClassesParams
+) -> tuple[SplitInspection, dict[str, Pair]]:
+    """Checks every file of one split and pairs images with masks by file stem.
+
+    Returns the inspection and the usable pairs by id: both files decoded, the
+    image as RGB, the mask one 8-bit channel of class ids and the image's size.
+    """
+    rgb_images, problems = _decode_folder(images, IMAGE_FOLDER, _image_to_rgb)
+    valid_masks, mask_problems = _decode_folder(
+        masks, MASK_FOLDER, partial(_check_mask, classes=classes)
+    )
+    problems += mask_problems
+    image_stems, mask_stems = _files_by_stem(images), _files_by_stem(masks)
+    problems += _stem_problems(image_stems, mask_stems)
+
+    pairs: dict[str, Pair] = {}
+    paired_masks: dict[str, str] = {}  # image partition -> mask partition
+    for stem in sorted(image_stems.keys() & mask_stems.keys()):
+        if len(image_stems[stem]) > 1 or len(mask_stems[stem]) > 1:
+            continue
+        image_partition, mask_partition = image_stems[stem][0], mask_stems[stem][0]
+        if image_partition not in rgb_images or mask_partition not in valid_masks:
+            continue
+        image, mask = rgb_images[image_partition], valid_masks[mask_partition]
+        if image.shape[:2] != mask.shape:
+            problems.append(
+                Problem(
+                    "mask_size_mismatch",
+                    ((IMAGE_FOLDER, image_partition), (MASK_FOLDER, mask_partition)),
+                    f"mask is {_size(mask)} but its image is {_size(image)}; {LEFT_OUT}",
+                )
+            )
+            continue
+        pairs[stem] = (image, mask)
+        paired_masks[image_partition] = mask_partition
+
+    records = tuple(
+        _image_record(partition, image, paired_masks.get(partition), valid_masks, classes)
+        for partition, image in sorted(rgb_images.items())
+    )
+    images_only = image_stems.keys() - mask_stems.keys()
+    masks_only = mask_stems.keys() - image_stems.keys()
+    summary = {
+        "images": len(images),
+        "masks": len(masks),
+        "images_without_masks": sum(len(image_stems[stem]) for stem in images_only),
+        "masks_without_images": sum(len(mask_stems[stem]) for stem in masks_only),
+        "complete_pairs": len(image_stems.keys() & mask_stems.keys()),
+        "validated_pairs": len(pairs),
+        **_mask_class_counts(pairs, classes),
+    }
+    return SplitInspection(summary, tuple(problems), records), pairs
+
+
+def build_report(
+    dataset: DatasetParams,
+    classes: ClassesParams,
+    params: DataValidationParams,
+    **inspections: SplitInspection,
+) -> dict:
+    """The validation report: per-split summary and every finding with its severity.
+
+    ``inspections`` maps each split name to its inspection, in the splits' order.
+    """
+    findings = [
+        _finding(
+            params, problem.check, split, [_path(split, f) for f in problem.files], problem.message
+        )
+        for split, inspection in inspections.items()
+        for problem in inspection.problems
+    ]
+    findings += _duplicate_findings(inspections, classes, params)
+    findings = [finding for finding in findings if finding["severity"] in SEVERITIES_REPORTED]
+    findings.sort(
+        key=lambda finding: (SEVERITIES_REPORTED.index(finding["severity"]), finding["check"])
+    )
+    severity_counts = Counter(finding["severity"] for finding in findings)
+    return {
+        "dataset_root": dataset.root,
+        "passed": severity_counts["error"] == 0,
+        "errors": severity_counts["error"],
+        "warnings": severity_counts["warning"],
+        "summary": {split: inspection.summary for split, inspection in inspections.items()},
+        "findings": findings,
+    }
+
+
+def render_report_markdown(report: dict, params: DataValidationParams) -> str:
+    """A short markdown report: the summary tables, then the findings by severity and check."""
+    verdict = "passed" if report["passed"] else "failed"
+    summaries = report["summary"]
+    class_names = list(next(iter(summaries.values()))["masks_with_class"])
+    lines = [
+        "# Data validation",
+        "",
+        f"Dataset `{report['dataset_root']}`: **{verdict}** with "
+        f"{report['errors']} error(s) and {report['warnings']} warning(s).",
+        "",
+        "## Files per split",
+        "",
+        *_markdown_table(
+            ["split", *(column.replace("_", " ") for column in PAIR_COLUMNS)],
+            [
+                [split, *(summary[column] for column in PAIR_COLUMNS)]
+                for split, summary in summaries.items()
+            ],
+        ),
+        "",
+        "## Classes in the validated masks",
+        "",
+        *_markdown_table(
+            ["split", *(column.replace("_", " ") for column in MASK_COLUMNS), *class_names],
+            [
+                [
+                    split,
+                    *(summary[column] for column in MASK_COLUMNS),
+                    *summary["masks_with_class"].values(),
+                ]
+                for split, summary in summaries.items()
+            ],
+        ),
+    ]
+    for severity in SEVERITIES_REPORTED:
+        by_check = _group_by_check(report["findings"], severity)
+        if not by_check:
+            continue
+        lines += ["", f"## {severity.capitalize()}s", ""]
+        for check, findings in by_check.items():
+            files = [file for finding in findings for file in finding["files"]]
+            lines.append(
+                f"- **{check}**: {len(findings)} finding(s), {len(files)} file(s): "
+                f"{_preview(files, params.files_listed)}. First: {findings[0]['message']}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def check_report(report: dict, report_md: str, params: DataValidationParams) -> bool:
+    """Raises ``DataValidationError`` naming each failed check and its files; True otherwise.
+
+    ``report_md`` is taken only so that this gate runs after the markdown report is saved.
+    """
+    by_check = _group_by_check(report["findings"], "error")
+    if not by_check:
+        return True
+    lines = [
+        f"Data validation of the dataset at '{report['dataset_root']}' failed "
+        f"{len(by_check)} check(s); the full report is {params.report_path} "
+        "(and the JSON next to it):"
+    ]
+    for check, findings in by_check.items():
+        files = sorted({file for finding in findings for file in finding["files"]})
+        lines.append(f"  - {check}: {len(files)} file(s): {_preview(files, params.files_listed)}")
+    lines.append(
+        "Fix or remove these files, or change a check's severity in "
+        "conf/base/parameters_data_validation.yml."
+    )
+    raise DataValidationError("\n".join(lines))
+
+
+def build_validated_split(pairs: dict[str, Pair], validation_passed: bool) -> dict[str, list]:
+    """The data contract of one split: ids, RGB images and masks of the usable pairs, by id.
+
+    ``validation_passed`` is the gate's output, taken so that this runs only after the gate.
+    """
+    ids = sorted(pairs)
+    return {
+        "ids": ids,
+        "images": [pairs[pair_id][0] for pair_id in ids],
+        "masks": [pairs[pair_id][1] for pair_id in ids],
+    }
+
+
+def _decode(load: Callable[[], Image.Image]) -> tuple[Image.Image | None, str]:
+    """The decoded image, or None and why it could not be decoded."""
+    try:
+        return load(), ""
+    except Exception as error:  # PIL, fsspec and Kedro raise many types; each is a finding
+        cause = error.__cause__ or error
+        return None, f"{type(cause).__name__}: {cause}"
+
+
+def _decode_folder(
+    partitions: Partitions,
+    folder: str,
+    convert: Callable[[FileRef, Image.Image], tuple[np.ndarray | None, list[Problem]]],
+) -> tuple[dict[str, np.ndarray], list[Problem]]:
+    """The arrays of the files that decode and convert, by partition, and the problems found."""
+    arrays: dict[str, np.ndarray] = {}
+    problems: list[Problem] = []
+    for partition, load in sorted(partitions.items()):
+        file = (folder, partition)
+        image, error = _decode(load)
+        if image is None:
+            message = f"cannot be decoded ({error}); {LEFT_OUT}"
+            problems.append(Problem("unreadable_file", (file,), message))
+            continue
+        problems += _extension_problems(file, image)
+        array, convert_problems = convert(file, image)
+        problems += convert_problems
+        if array is not None:
+            arrays[partition] = array
+    return arrays, problems
+
+
+def _extension_problems(file: FileRef, image: Image.Image) -> list[Problem]:
+    suffix = PurePosixPath(file[1]).suffix.lower()
+    expected = Image.registered_extensions().get(suffix)
+    actual = FORMAT_ALIASES.get(image.format, image.format)
+    if actual == expected:
+        return []
+    named = f"named {suffix}" if suffix else "without extension"
+    return [Problem("extension_mismatch", (file,), f"is a {actual} file {named}")]
+
+
+def _image_to_rgb(file: FileRef, image: Image.Image) -> tuple[np.ndarray | None, list[Problem]]:
+    """The image as an RGB array where that is safe, and what the conversion did."""
+    mode = image.mode
+    if mode == "RGB":
+        return np.array(image), []
+    if mode not in CONVERTIBLE_IMAGE_MODES:
+        return None, [
+            Problem(
+                "image_mode_unsupported",
+                (file,),
+                f"mode {mode} has no lossless conversion to 8-bit RGB; convert the file "
+                f"yourself; {LEFT_OUT}",
+            )
+        ]
+    if mode in ALPHA_MODES or "transparency" in image.info:
+        image = image.convert("RGBA")
+        transparent = np.array(image.getchannel("A")) < 255
+        if transparent.any():
+            return np.array(image.convert("RGB")), [
+                Problem(
+                    "image_transparency_dropped",
+                    (file,),
+                    f"mode {mode} with {transparent.mean():.0%} transparent pixels: converted "
+                    "to RGB by dropping the alpha channel, so they show their stored colour",
+                )
+            ]
+        mode = f"{mode} (fully opaque)"
+    return np.array(image.convert("RGB")), [
+        Problem("image_mode_converted", (file,), f"mode {mode} converted to RGB")
+    ]
+
+
+def _check_mask(
+    file: FileRef, image: Image.Image, classes: ClassesParams
+) -> tuple[np.ndarray | None, list[Problem]]:
+    """The mask array when it is one channel of class ids or the ignore value, and its problems."""
+    if image.mode not in MASK_MODES:
+        return None, [
+            Problem(
+                "mask_mode",
+                (file,),
+                f"mode {image.mode}: a mask must be one 8-bit channel (L or P) of class ids; "
+                f"{LEFT_OUT}",
+            )
+        ]
+    mask = np.array(image)
+    unexpected = np.setdiff1d(np.unique(mask), [*classes.ids, classes.ignore_index])
+    if unexpected.size:
+        return None, [
+            Problem(
+                "mask_values_out_of_range",
+                (file,),
+                f"values {_preview(unexpected.tolist(), 10)} on "
+                f"{np.isin(mask, unexpected).mean():.1%} of pixels are neither class ids "
+                f"{list(classes.ids)} nor the ignore value {classes.ignore_index}; {LEFT_OUT}",
+            )
+        ]
+    if not _foreground_ids(mask, classes):
+        names = " or ".join(classes.name_of(i) for i in classes.foreground_ids)
+        return mask, [
+            Problem(
+                "mask_background_only",
+                (file,),
+                f"has no {names} pixels (only background or ignore)",
+            )
+        ]
+    return mask, []
+
+
+def _files_by_stem(partitions: Partitions) -> dict[str, list[str]]:
+    """Partition ids by their path without extension, which pairs an image with its mask."""
+    stems: dict[str, list[str]] = defaultdict(list)
+    for partition in sorted(partitions):
+        stems[str(PurePosixPath(partition).with_suffix(""))].append(partition)
+    return dict(stems)
+
+
+def _stem_problems(
+    image_stems: dict[str, list[str]], mask_stems: dict[str, list[str]]
+) -> list[Problem]:
+    """Unpaired files and ids that several files of one folder share."""
+    problems = [
+        Problem(
+            "stem_collision",
+            tuple((folder, partition) for partition in partitions),
+            f"{len(partitions)} files share the id '{stem}', so the pair is ambiguous; keep one; "
+            f"{LEFT_OUT}",
+        )
+        for folder, stems in ((IMAGE_FOLDER, image_stems), (MASK_FOLDER, mask_stems))
+        for stem, partitions in stems.items()
+        if len(partitions) > 1
+    ]
+    problems += [
+        Problem("image_without_mask", ((IMAGE_FOLDER, partition),), "has no mask of the same name")
+        for stem in sorted(image_stems.keys() - mask_stems.keys())
+        for partition in image_stems[stem]
+    ]
+    problems += [
+        Problem("mask_without_image", ((MASK_FOLDER, partition),), "has no image of the same name")
+        for stem in sorted(mask_stems.keys() - image_stems.keys())
+        for partition in mask_stems[stem]
+    ]
+    return problems
+
+
+def _image_record(
+    partition: str,
+    image: np.ndarray,
+    mask_partition: str | None,
+    masks: dict[str, np.ndarray],
+    classes: ClassesParams,
+) -> ImageRecord:
+    record = ImageRecord(
+        image=(IMAGE_FOLDER, partition),
+        pixel_hash=hashlib.sha256(image.tobytes() + str(image.shape).encode()).hexdigest(),
+        perceptual_hash=imagehash.phash(Image.fromarray(image)).hash.flatten(),
+    )
+    if mask_partition is None:
+        return record
+    mask = masks[mask_partition]
+    thumbnail = Image.fromarray(mask).resize(MASK_THUMBNAIL_SIZE, Image.Resampling.NEAREST)
+    return replace(
+        record,
+        mask=(MASK_FOLDER, mask_partition),
+        mask_thumbnail=np.array(thumbnail),
+        mask_class_ids=_foreground_ids(mask, classes),
+    )
+
+
+def _foreground_ids(mask: np.ndarray, classes: ClassesParams) -> frozenset[int]:
+    return frozenset(np.intersect1d(np.unique(mask), classes.foreground_ids).tolist())
+
+
+def _mask_class_counts(pairs: dict[str, Pair], classes: ClassesParams) -> dict:
+    """How many masks hold no, one or several foreground classes, and each class."""
+    class_ids_per_mask = [_foreground_ids(mask, classes) for _, mask in pairs.values()]
+    classes_per_mask = Counter(min(len(ids), 2) for ids in class_ids_per_mask)
+    return {
+        "masks_background_only": classes_per_mask[0],
+        "masks_one_class": classes_per_mask[1],
+        "masks_several_classes": classes_per_mask[2],
+        "masks_with_class": {
+            classes.name_of(i): sum(i in ids for ids in class_ids_per_mask)
+            for i in classes.foreground_ids
+        },
+    }
+
+
+def _duplicate_findings(
+    inspections: dict[str, SplitInspection], classes: ClassesParams, params: DataValidationParams
+) -> list[dict]:
+    """Identical and near-identical images within and across splits, and their masks' agreement."""
+    members = [
+        (split, record) for split, inspection in inspections.items() for record in inspection.images
+    ]
+    if len(members) < 2:
+        return []
+    hashes = np.stack([record.perceptual_hash for _, record in members]).astype(np.float32)
+    # Between vectors of 0s and 1s the Hamming distance is the L1 distance.
+    close = cKDTree(hashes).query_pairs(
+        r=params.near_duplicate_max_distance, p=1, output_type="ndarray"
+    )
+    graph = coo_matrix(
+        (np.ones(len(close)), (close[:, 0], close[:, 1])), shape=(len(members), len(members))
+    )
+    _, labels = connected_components(graph, directed=False)
+    groups: dict[int, list[tuple[str, ImageRecord]]] = defaultdict(list)
+    for member, label in zip(members, labels, strict=True):
+        groups[label].append(member)
+
+    findings = []
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        by_pixels: dict[str, list[tuple[str, ImageRecord]]] = defaultdict(list)
+        for split, record in group:
+            by_pixels[record.pixel_hash].append((split, record))
+        findings += [
+            _duplicates_finding(params, "duplicate_images", "identical", identical)
+            for identical in by_pixels.values()
+            if len(identical) > 1
+        ]
+        if len(by_pixels) > 1:
+            kind = (
+                "near-identical (perceptual hashes within "
+                f"{params.near_duplicate_max_distance} bits)"
+            )
+            findings.append(_duplicates_finding(params, "near_duplicate_images", kind, group))
+        findings += _mask_disagreement_findings(group, classes, params)
+    return findings
+
+
+def _duplicates_finding(
+    params: DataValidationParams, check: str, kind: str, group: list[tuple[str, ImageRecord]]
+) -> dict:
+    splits = list(dict.fromkeys(split for split, _ in group))
+    files = [_path(split, record.image) for split, record in group]
+    if len(splits) > 1:
+        message = (
+            f"{len(group)} {kind} images in {' and '.join(splits)}: the splits leak into each "
+            "other, so scores on the held-out split are optimistic; keep each picture in one split"
+        )
+        return _finding(params, f"{check}_across_splits", "+".join(splits), files, message)
+    message = f"{len(group)} {kind} images: they weigh more than others in training and metrics"
+    return _finding(params, check, splits[0], files, message)
+
+
+def _mask_disagreement_findings(
+    group: list[tuple[str, ImageRecord]], classes: ClassesParams, params: DataValidationParams
+) -> list[dict]:
+    """A finding when duplicate images' masks hold other classes or differ on many pixels."""
+    labelled = [(split, record) for split, record in group if record.mask is not None]
+    if len(labelled) < 2:
+        return []
+    first = labelled[0][1]
+    for _, other in labelled[1:]:
+        if other.mask_class_ids != first.mask_class_ids:
+            detail = (
+                f"classes {_class_names(first.mask_class_ids, classes)} vs "
+                f"{_class_names(other.mask_class_ids, classes)}"
+            )
+        else:
+            differing = float(np.mean(first.mask_thumbnail != other.mask_thumbnail))
+            if differing <= params.mask_disagreement_fraction:
+                continue
+            detail = f"{differing:.0%} of the pixels differ"
+        splits = list(dict.fromkeys(split for split, _ in labelled))
+        message = (
+            f"masks of {len(labelled)} duplicate images disagree ({detail}); "
+            "at least one is labelled wrongly or incompletely"
+        )
+        files = [_path(split, record.mask) for split, record in labelled]
+        return [_finding(params, "duplicate_masks_disagree", "+".join(splits), files, message)]
+    return []
+
+
+def _finding(
+    params: DataValidationParams, check: str, split: str, files: list[str], message: str
+) -> dict:
+    return {
+        "check": check,
+        "severity": getattr(params.severity, check),
+        "split": split,
+        "files": files,
+        "message": message,
+    }
+
+
+def _group_by_check(findings: list[dict], severity: str) -> dict[str, list[dict]]:
+    by_check: dict[str, list[dict]] = defaultdict(list)
+    for finding in findings:
+        if finding["severity"] == severity:
+            by_check[finding["check"]].append(finding)
+    return dict(by_check)
+
+
+def _path(split: str, file: FileRef) -> str:
+    """A file's path relative to the dataset root."""
+    folder, partition = file
+    return f"{folder}/{split}/{partition}"
+
+
+def _class_names(class_ids: frozenset[int], classes: ClassesParams) -> str:
+    return "{" + ", ".join(classes.name_of(i) for i in sorted(class_ids)) + "}"
+
+
+def _size(array: np.ndarray) -> str:
+    return f"{array.shape[1]}x{array.shape[0]}"
+
+
+def _preview(items: Sequence, limit: int) -> str:
+    """The first ``limit`` items and how many more there are."""
+    shown = ", ".join(str(item) for item in items[:limit])
+    rest = len(items) - limit
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+def _markdown_table(header: list[str], rows: list[list]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows),
+    ]
