@@ -110,7 +110,6 @@ class SegmentationModelDataset(AbstractVersionedDataset[Segmenter, Segmenter]):
             )
 
         write_atomically(Path(self._get_save_path()), write)
-        self._invalidate_cache()
 
 
 class StudyResultsDataset(AbstractDataset[dict, dict]):

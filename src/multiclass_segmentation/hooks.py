@@ -24,7 +24,8 @@ class SyntheticDatasetHook:
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
-        params = context.params
+        # The raw configuration: context.params holds the nodes' validated models.
+        params = context.config_loader["parameters"]
         if not params.get("synthetic_dataset"):
             return
         root = Path(params["dataset"]["root"])
