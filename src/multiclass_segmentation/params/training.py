@@ -6,8 +6,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from multiclass_segmentation.models import check_model_params
 from multiclass_segmentation.params.common import StrictModel
 from multiclass_segmentation.params.model import ModelParams, TransformSpec
+from multiclass_segmentation.transforms import build_augmentations
 
 
 class LossTerm(StrictModel):
@@ -80,3 +82,11 @@ class TrainingParams(StrictModel):
     # Lightning checkpoints (best by validation mDice, and the last), one folder per run.
     checkpoint_dir: str
     num_workers: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _model_and_augmentations_build(self) -> TrainingParams:
+        # Checked with the parameters, so a misspelt architecture, encoder or transform
+        # argument stops `kedro run` before the first node instead of after the EDA.
+        check_model_params(self.model)
+        build_augmentations(self.augmentations, parameter="training.augmentations")
+        return self

@@ -90,7 +90,7 @@ def train_model(
     """Trains the configured model; returns the best epoch's model and the epoch history."""
     class_weights = resolve_class_weights(training, classes, suggested_class_weights)
     L.seed_everything(training.seed, workers=True)
-    model = build_model(training.model, classes.num_classes)
+    model = build_model(training.model, classes.num_classes, input_size=training.image_size)
     mean, std = normalization_for(training.model)
     preprocessing = build_preprocessing(training.image_size, mean, std)
     augmentations = build_augmentations(training.augmentations, ignore_index=classes.ignore_index)

@@ -1,0 +1,131 @@
+"""Training nodes and parameters: class weights, run folders, errors before any work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import segmentation_models_pytorch as smp
+from matplotlib.colors import to_rgb
+from kedro.config import OmegaConfigLoader
+from pydantic import ValidationError
+
+from multiclass_segmentation.models import build_model
+from multiclass_segmentation.params.common import ClassesParams
+from multiclass_segmentation.params.training import TrainingParams
+from multiclass_segmentation.pipelines.training.nodes import (
+    _run_folder,
+    plot_learning_curves,
+    resolve_class_weights,
+)
+from multiclass_segmentation.settings import CONFIG_LOADER_ARGS
+from tests.conftest import PROJECT_ROOT
+
+CLASSES = ClassesParams(
+    names=("background", "cat", "dog"), ids=(0, 1, 2), colors=("gray", "orange", "blue")
+)
+SUGGESTED = {"class_names": ["background", "cat", "dog"], "weights": [0.1, 1.3, 1.6]}
+
+
+def _training(**overrides) -> TrainingParams:
+    return TrainingParams.model_validate(
+        {"checkpoint_dir": "unused", "model": {"encoder_weights": None}, **overrides}
+    )
+
+
+def test_class_weights_come_from_the_list_the_eda_or_nowhere():
+    listed = _training(loss={"class_weights": [0.2, 1, 1]})
+    assert resolve_class_weights(listed, CLASSES, SUGGESTED) == [0.2, 1.0, 1.0]
+    auto = _training(loss={"class_weights": "auto"})
+    assert resolve_class_weights(auto, CLASSES, SUGGESTED) == [0.1, 1.3, 1.6]
+    assert resolve_class_weights(_training(), CLASSES, SUGGESTED) is None
+
+
+def test_class_weights_of_the_wrong_length_or_another_label_set_are_refused():
+    with pytest.raises(ValueError, match="has 2 values for 3 classes"):
+        resolve_class_weights(_training(loss={"class_weights": [1, 1]}), CLASSES, SUGGESTED)
+    other = {"class_names": ["background", "car"], "weights": [1, 1]}
+    with pytest.raises(ValueError, match="rerun the eda pipeline"):
+        resolve_class_weights(_training(loss={"class_weights": "auto"}), CLASSES, other)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"model": {"architecture": "UNetto"}}, "model.architecture 'UNetto'"),
+        ({"model": {"encoder_name": "resnet35"}}, "resnet35"),
+        ({"loss": {"terms": [{"name": "lovasz"}]}}, "lovasz"),
+        (
+            {"augmentations": [{"name": "GaussNoise", "params": {"var_limit": [10, 50]}}]},
+            "var_limit",
+        ),
+        ({"augmentations": [{"name": "HorizontalFlap"}]}, "HorizontalFlip"),
+        ({"optimiser": {"name": "adam"}}, "optimiser"),
+    ],
+)
+def test_bad_parameters_fail_with_the_parameter_named(overrides: dict, named: str):
+    with pytest.raises(ValidationError, match=named):
+        TrainingParams.model_validate({"checkpoint_dir": "unused", **overrides})
+
+
+def test_every_run_gets_its_own_folder_and_resume_takes_the_latest(tmp_path: Path):
+    first, resume_from = _run_folder(tmp_path, resume=False)
+    assert resume_from is None
+    second, _ = _run_folder(tmp_path, resume=False)
+    assert first != second
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "last.ckpt").write_bytes(b"")
+    folder, resume_from = _run_folder(tmp_path, resume=True)
+    assert folder == max(first, second)
+    assert resume_from == folder / "last.ckpt"
+
+
+def _training_params(env: str) -> TrainingParams:
+    loader = OmegaConfigLoader(
+        str(PROJECT_ROOT / "conf"),
+        env=env,
+        **{k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"},
+    )
+    raw = loader["parameters"]["training"]
+    # Built without weights: these tests are offline.
+    raw["model"]["encoder_weights"] = None
+    return TrainingParams.model_validate(raw)
+
+
+@pytest.mark.parametrize(
+    ("env", "architecture", "encoder_name", "first_augmentations"),
+    [
+        ("base", smp.DeepLabV3Plus, "tu-tf_efficientnet_lite0", ["HorizontalFlip", "Affine"]),
+        ("deeplabv3plus_r50", smp.DeepLabV3Plus, "resnet50", ["HorizontalFlip", "Rotate"]),
+        ("unet_r34", smp.Unet, "resnet34", ["HorizontalFlip", "VerticalFlip"]),
+    ],
+)
+def test_each_environment_builds_its_own_hypothesis(
+    env, architecture, encoder_name, first_augmentations
+):
+    training = _training_params(env)
+    assert training.model.encoder_name == encoder_name
+    assert [t.name for t in training.augmentations[:2]] == first_augmentations
+    assert training.checkpoint_dir.endswith(f"checkpoints/{env}")
+    assert isinstance(build_model(training.model, 3), architecture)
+
+
+def test_learning_curves_show_every_class_in_its_colour():
+    history = [
+        {
+            "epoch": epoch,
+            "train_loss": 1.0 / epoch,
+            "lr": 1e-3,
+            "val_mdice": 0.5,
+            "val_fg_mdice": 0.4,
+            "val_dice": {"background": 0.9, "cat": 0.3, "dog": None},
+            "seconds": 1.0,
+        }
+        for epoch in (1, 2)
+    ]
+    figure = plot_learning_curves(history, CLASSES)
+    dice_axes = figure.axes[1]
+    labels = [line.get_label() for line in dice_axes.get_lines()]
+    assert labels == ["Dice background", "Dice cat", "Dice dog", "mDice"]
+    assert to_rgb(dice_axes.get_lines()[1].get_color()) == to_rgb("orange")

@@ -1,0 +1,54 @@
+"""Losses honour the ignore value; a non-finite loss stops training with the epoch and batch."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from multiclass_segmentation.lightning_module import SegmentationModule, build_loss
+from multiclass_segmentation.params.training import LossParams, OptimizerParams, SchedulerParams
+
+
+@pytest.mark.parametrize("term", ["cross_entropy", "dice", "focal"])
+def test_every_loss_ignores_the_ignore_pixels(term: str):
+    loss = build_loss(LossParams(terms=[{"name": term}]), [0.5, 1.0, 2.0], ignore_index=255)
+    target = torch.randint(0, 3, (2, 8, 8))
+    target[:, :4] = 255
+    logits = torch.randn(2, 3, 8, 8)
+    changed = logits.clone()
+    changed[:, :, :4] = torch.randn(2, 3, 4, 8) * 10  # only ignore pixels differ
+    assert torch.isclose(loss(logits, target), loss(changed, target))
+    changed[:, 0, 6] += 5.0  # a labelled row scores otherwise: the loss must see it
+    assert not torch.isclose(loss(logits, target), loss(changed, target))
+
+
+def test_weighted_sum_adds_the_terms():
+    target = torch.randint(0, 3, (2, 8, 8))
+    logits = torch.randn(2, 3, 8, 8)
+    ce = build_loss(LossParams(terms=[{"name": "cross_entropy"}]), None, 255)(logits, target)
+    dice = build_loss(LossParams(terms=[{"name": "dice"}]), None, 255)(logits, target)
+    both = build_loss(
+        LossParams(terms=[{"name": "cross_entropy", "weight": 2}, {"name": "dice"}]), None, 255
+    )
+    assert torch.isclose(both(logits, target), 2 * ce + dice)
+
+
+class _NanModel(torch.nn.Module):
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return torch.full((images.shape[0], 3, *images.shape[2:]), float("nan"))
+
+
+def test_a_nan_loss_stops_training_naming_epoch_and_batch():
+    module = SegmentationModule(
+        model=_NanModel(),
+        loss=build_loss(LossParams(), None, 255),
+        optimizer=OptimizerParams(),
+        scheduler=SchedulerParams(),
+        total_steps=10,
+        class_names=["background", "cat", "dog"],
+        ignore_index=255,
+        background_id=0,
+    )
+    batch = (torch.zeros(2, 3, 8, 8), torch.zeros(2, 8, 8, dtype=torch.long))
+    with pytest.raises(FloatingPointError, match="nan at epoch 0, batch 7"):
+        module.training_step(batch, 7)
