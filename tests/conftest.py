@@ -15,7 +15,9 @@ os.environ.setdefault("CLEARML_OFFLINE_MODE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-REAL_DATASET = (PROJECT_ROOT / ".." / "shared" / "datasets" / "train_dataset_for_students").resolve()
+REAL_DATASET = (
+    PROJECT_ROOT / ".." / "shared" / "datasets" / "train_dataset_for_students"
+).resolve()
 
 
 def copy_project(parent: Path) -> Path:

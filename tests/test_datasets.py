@@ -41,9 +41,7 @@ def test_saved_model_loads_back_with_the_same_predictions(tmp_path: Path):
     loaded = dataset.load()
     image = np.random.default_rng(0).integers(0, 256, (50, 70, 3), dtype=np.uint8)
     assert loaded.metadata() == segmenter.metadata()
-    assert torch.equal(
-        loaded.predict_probabilities(image), segmenter.predict_probabilities(image)
-    )
+    assert torch.equal(loaded.predict_probabilities(image), segmenter.predict_probabilities(image))
     # Predictions come back at the image's own size, not the training size.
     assert loaded.predict(image).shape == (50, 70)
     assert not list(tmp_path.glob("**/.model.*")), "no temporary folder is left behind"

@@ -50,7 +50,9 @@ class WeightedSumLoss(nn.Module):
         self.weights = list(weights)
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return sum(w * loss(logits, target) for w, loss in zip(self.weights, self.losses))
+        return sum(
+            w * loss(logits, target) for w, loss in zip(self.weights, self.losses, strict=True)
+        )
 
 
 def build_loss(
@@ -106,6 +108,7 @@ class SegmentationModule(L.LightningModule):
 
     def __init__(
         self,
+        *,
         model: nn.Module,
         loss: nn.Module,
         optimizer: OptimizerParams,

@@ -50,7 +50,8 @@ class ClassesParams(StrictModel):
             raise ValueError(f"classes.ids must be unique, got {list(self.ids)}")
         if sorted(self.ids) != list(range(len(self.ids))):
             raise ValueError(
-                f"classes.ids must be 0..{len(self.ids) - 1} (the mask values), got {list(self.ids)}"
+                f"classes.ids must be 0..{len(self.ids) - 1} (the mask values), "
+                f"got {list(self.ids)}"
             )
         if self.ignore_index in self.ids:
             raise ValueError(f"classes.ignore_index {self.ignore_index} is also a class id")

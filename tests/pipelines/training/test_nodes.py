@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import segmentation_models_pytorch as smp
-from matplotlib.colors import to_rgb
 from kedro.config import OmegaConfigLoader
+from matplotlib.colors import to_rgb
 from pydantic import ValidationError
 
 from multiclass_segmentation.models import build_model

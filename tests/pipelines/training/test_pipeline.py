@@ -58,7 +58,10 @@ def test_demo_run_saves_a_versioned_model_history_and_metrics(demo_run: Path):
 def test_rerun_and_resume_never_overwrite_and_continue_from_the_last_epoch(demo_run: Path):
     first_history = _latest_json(demo_run / "data/08_reporting/demo/training_history_demo.json")
     run_kedro(
-        demo_run, env="demo", pipeline="training", params={"training": {"epochs": 3, "resume": True}}
+        demo_run,
+        env="demo",
+        pipeline="training",
+        params={"training": {"epochs": 3, "resume": True}},
     )
     history = _latest_json(demo_run / "data/08_reporting/demo/training_history_demo.json")
     assert [e["epoch"] for e in history] == [1, 2, 3]

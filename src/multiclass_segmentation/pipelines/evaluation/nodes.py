@@ -47,7 +47,7 @@ def _recall_by_object_size(
     recalls: dict[str, list[list[float]]] = {
         classes.name_of(c): [[] for _ in buckets[:-1]] for c in classes.foreground_ids
     }
-    for prediction, mask in zip(predictions, masks):
+    for prediction, mask in zip(predictions, masks, strict=True):
         for class_id in classes.foreground_ids:
             components, count = ndimage.label(mask == class_id, structure=eight_connected)
             for component in range(1, count + 1):
@@ -80,7 +80,7 @@ def score_split(
     """Split-level scores (TP/FP/FN summed over all pixels), per-image Dice, recall by size."""
     confusion = torch.zeros(classes.num_classes, classes.num_classes, dtype=torch.long)
     per_image = []
-    for image_id, prediction, mask in zip(split["ids"], predictions, split["masks"]):
+    for image_id, prediction, mask in zip(split["ids"], predictions, split["masks"], strict=True):
         confusion += confusion_matrix(
             torch.from_numpy(prediction).long(),
             torch.from_numpy(mask).long(),
@@ -175,7 +175,7 @@ def plot_error_examples(
             (overlay_mask(image, prediction, classes), "prediction"),
             (errors, f"errors (magenta), Dice {scores['per_image_dice'][index]['dice']:.3f}"),
         ]
-        for ax, (picture, title) in zip(axes[row], panels):
+        for ax, (picture, title) in zip(axes[row], panels, strict=True):
             ax.imshow(picture)
             ax.set_title(title, fontsize=9)
             ax.axis("off")
@@ -194,8 +194,14 @@ def plot_confusion_and_size_recall(scores: dict[str, Any], classes: ClassesParam
     ax_cm.set_xticks(range(len(names)), names)
     ax_cm.set_yticks(range(len(names)), names)
     for (row, col), value in np.ndenumerate(matrix):
-        ax_cm.text(col, row, f"{value:.3f}", ha="center", va="center",
-                   color="white" if value > 0.5 else "black")
+        ax_cm.text(
+            col,
+            row,
+            f"{value:.3f}",
+            ha="center",
+            va="center",
+            color="white" if value > 0.5 else "black",
+        )
     ax_cm.set(title="Test confusion (rows: truth, normalised)", xlabel="predicted", ylabel="truth")
     buckets = next(iter(scores["recall_by_object_size"].values()), [])
     positions = np.arange(len(buckets))
@@ -203,15 +209,31 @@ def plot_confusion_and_size_recall(scores: dict[str, Any], classes: ClassesParam
     for k, class_id in enumerate(classes.foreground_ids):
         rows = scores["recall_by_object_size"][classes.name_of(class_id)]
         values = [r["mean_recall"] if r["mean_recall"] is not None else 0.0 for r in rows]
-        bars = ax_size.bar(positions + k * width, values, width,
-                           color=classes.rgb_of(class_id), label=classes.name_of(class_id))
-        for bar, row in zip(bars, rows):
-            ax_size.annotate(f"n={row['objects']}", (bar.get_x() + bar.get_width() / 2,
-                             bar.get_height()), ha="center", va="bottom", fontsize=8)
-    ax_size.set_xticks(positions + width * (len(classes.foreground_ids) - 1) / 2,
-                       [f"{b['min_share']:.0%}-{b['max_share']:.0%}" for b in buckets])
-    ax_size.set(title="Test object recall by object size", xlabel="object area / image area",
-                ylabel="mean recall", ylim=(0, 1.1))
+        bars = ax_size.bar(
+            positions + k * width,
+            values,
+            width,
+            color=classes.rgb_of(class_id),
+            label=classes.name_of(class_id),
+        )
+        for bar, row in zip(bars, rows, strict=True):
+            ax_size.annotate(
+                f"n={row['objects']}",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+    ax_size.set_xticks(
+        positions + width * (len(classes.foreground_ids) - 1) / 2,
+        [f"{b['min_share']:.0%}-{b['max_share']:.0%}" for b in buckets],
+    )
+    ax_size.set(
+        title="Test object recall by object size",
+        xlabel="object area / image area",
+        ylabel="mean recall",
+        ylim=(0, 1.1),
+    )
     ax_size.legend()
     fig.tight_layout()
     return fig
