@@ -88,7 +88,8 @@ def score_split(
             classes.ignore_index,
         )
         dice = per_image_dice(prediction, mask, classes.num_classes, classes.ignore_index)
-        per_image.append({"id": image_id, "dice": dice})
+        # An image whose pixels are all ignored has no Dice: None keeps the JSON valid.
+        per_image.append({"id": image_id, "dice": None if np.isnan(dice) else dice})
     scores = scores_from_confusion(confusion, classes.names, classes.background_id)
     scores["images"] = len(predictions)
     scores["confusion_counts"] = confusion.tolist()
@@ -158,11 +159,12 @@ def plot_error_examples(
     evaluation: EvaluationParams,
 ) -> Figure:
     """The best and worst test images by per-image Dice: image, truth, prediction, errors."""
-    order = np.argsort([entry["dice"] for entry in scores["per_image_dice"]])
-    count = min(evaluation.error_examples, len(order))
-    picks = [("worst", int(i)) for i in order[:count]] + [
-        ("best", int(i)) for i in order[::-1][:count]
-    ]
+    dice = [entry["dice"] for entry in scores["per_image_dice"]]
+    scored = [index for index, value in enumerate(dice) if value is not None]
+    order = sorted(scored, key=lambda index: dice[index])
+    # Half the images at most, so no image shows up as both best and worst.
+    count = min(evaluation.error_examples, max(1, len(order) // 2))
+    picks = [("worst", i) for i in order[:count]] + [("best", i) for i in order[::-1][:count]]
     fig, axes = plt.subplots(len(picks), 4, figsize=(12, 3 * len(picks)), squeeze=False)
     for row, (kind, index) in enumerate(picks):
         image, mask, prediction = split["images"][index], split["masks"][index], predictions[index]
