@@ -1,0 +1,82 @@
+"""Labelling images from a notebook or a script with the project's trained model.
+
+from multiclass_segmentation.inference import load_segmenter, predict
+
+segmenter = load_segmenter(".", env="base")
+mask = predict(segmenter, "photo.jpg")  # H x W uint8 class ids
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from kedro.io import Version
+from PIL import Image
+
+from multiclass_segmentation.segmenter import Segmenter
+
+# 16-bit grayscale PNGs open in these modes; convert("RGB") would clip them at 255.
+SIXTEEN_BIT_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+
+
+def as_rgb_array(image: Image.Image) -> np.ndarray:
+    """An H x W x 3 uint8 RGB array of any PIL image.
+
+    Grayscale, palette, CMYK and RGBA images are converted to RGB (transparency
+    is dropped, the colour under it kept); 16-bit grayscale is scaled to 8 bits.
+    """
+    if image.mode in SIXTEEN_BIT_MODES:
+        scaled = np.asarray(image, dtype=np.float64) / 257.0
+        image = Image.fromarray(scaled.round().clip(0, 255).astype(np.uint8))
+    return np.asarray(image.convert("RGB"))
+
+
+def load_segmenter(
+    project_path: str | Path = ".", env: str = "base", version: str | None = None
+) -> Segmenter:
+    """The ``trained_model`` of ``env``'s hypothesis, read through the project's catalog.
+
+    ``version`` is a Kedro version folder name (e.g. ``2026-01-02T10.00.00.000Z``);
+    without it the latest model is loaded.
+    """
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    project_path = Path(project_path).resolve()
+    bootstrap_project(project_path)
+    with KedroSession.create(project_path=project_path, env=env) as session:
+        catalog = session.load_context().catalog
+    model = catalog.get("trained_model", version=Version(version, None))
+    if not model.exists():
+        which = f"version {version} of the trained model" if version else "trained model"
+        raise FileNotFoundError(
+            f"There is no {which} in environment '{env}' ({model}): run "
+            f"`kedro run --pipeline training --env {env}` first, or pass an existing version."
+        )
+    return model.load()
+
+
+def predict(
+    segmenter: Segmenter,
+    image: np.ndarray | Image.Image | str | Path,
+    *,
+    hflip: bool = False,
+    scales: Sequence[float] = (1.0,),
+) -> np.ndarray:
+    """The predicted mask (H x W uint8 class ids) at the image's own size.
+
+    ``image`` is a uint8 array (H x W, H x W x 3 or H x W x 4), a PIL image or
+    the path of an image file; ``hflip`` and ``scales`` are test-time augmentation.
+    """
+    if isinstance(image, (str, Path)):
+        with Image.open(image) as opened:
+            rgb = as_rgb_array(opened)
+    elif isinstance(image, np.ndarray):
+        if image.dtype != np.uint8:
+            raise ValueError(f"predict takes uint8 image arrays, got {image.dtype}")
+        rgb = as_rgb_array(Image.fromarray(image))
+    else:
+        rgb = as_rgb_array(image)
+    return segmenter.predict(rgb, hflip=hflip, scales=tuple(scales))
