@@ -5,7 +5,7 @@ from kedro.pipeline import Pipeline
 
 # The order in which the default pipeline runs them; Kedro orders nodes by
 # their catalog dependencies, this list only decides which pipelines join.
-DEFAULT_PIPELINES = ("data_validation", "eda", "training", "evaluation")
+DEFAULT_PIPELINES = ("data_validation", "eda", "training", "evaluation", "reporting")
 
 
 def register_pipelines() -> dict[str, Pipeline]:

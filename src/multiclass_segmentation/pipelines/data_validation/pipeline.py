@@ -36,12 +36,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             },
             outputs="data_validation_report",
             name="build_validation_report_node",
+            tags="reports",
         ),
         Node(
             render_report_markdown,
             inputs=["data_validation_report", "params:data_validation"],
             outputs="data_validation_report_md",
             name="render_validation_report_node",
+            tags="reports",
         ),
         # Takes both reports, so it raises only after they are saved.
         Node(
@@ -64,4 +66,4 @@ def create_pipeline(**kwargs) -> Pipeline:
         )
         for split in SPLITS
     ]
-    return Pipeline([*inspect_nodes, *report_nodes, *validated_nodes])
+    return Pipeline([*inspect_nodes, *report_nodes, *validated_nodes], tags=["data_validation"])

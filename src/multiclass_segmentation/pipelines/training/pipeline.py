@@ -26,6 +26,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["training_history", "params:classes"],
                 outputs="learning_curves_hypothesis_figure",
                 name="plot_learning_curves_node",
+                tags="figures",
             ),
         ],
         tags=["training"],

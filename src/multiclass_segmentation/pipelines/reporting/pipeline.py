@@ -1,0 +1,59 @@
+"""The reporting pipeline: data/08_reporting/report.md from whatever has been run so far."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    LEARNING_CURVES_FIGURE,
+    SCORES_FIGURE,
+    plot_learning_curves_comparison,
+    plot_scores_comparison,
+    render_study_report,
+    select_latest_runs,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    # The nodes read study_results and eda_report, so in a session that also runs
+    # the other pipelines the report is built after their outputs.
+    return Pipeline(
+        [
+            Node(
+                func=select_latest_runs,
+                inputs=["reporting_json_files", "study_results", "eda_report"],
+                outputs=["latest_metrics", "latest_training_histories"],
+                name="select_latest_runs_node",
+            ),
+            Node(
+                func=plot_learning_curves_comparison,
+                inputs=["latest_training_histories", "params:evaluation"],
+                outputs=f"{LEARNING_CURVES_FIGURE}_figure",
+                name="plot_learning_curves_comparison_node",
+                tags="figures",
+            ),
+            Node(
+                func=plot_scores_comparison,
+                inputs=["study_results", "params:classes", "params:evaluation"],
+                outputs=f"{SCORES_FIGURE}_figure",
+                name="plot_scores_comparison_node",
+                tags="figures",
+            ),
+            Node(
+                func=render_study_report,
+                inputs={
+                    "validation_report": "data_validation_report",
+                    "eda_report": "eda_report",
+                    "study_results": "study_results",
+                    "metrics": "latest_metrics",
+                    "histories": "latest_training_histories",
+                    "figure_files": "reporting_figure_files",
+                    "classes": "params:classes",
+                    "evaluation": "params:evaluation",
+                    "reporting": "params:reporting",
+                },
+                outputs="study_report_md",
+                name="render_study_report_node",
+                tags="reports",
+            ),
+        ],
+        tags=["reporting"],
+    )

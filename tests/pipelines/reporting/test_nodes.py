@@ -1,0 +1,226 @@
+"""Unit tests of the reporting nodes on hand-made reports, results, metrics and histories."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from multiclass_segmentation.params.evaluation import EvaluationParams
+from multiclass_segmentation.params.reporting import ReportingParams
+from multiclass_segmentation.pipelines.reporting.nodes import (
+    latest_histories,
+    latest_metrics,
+    plot_learning_curves_comparison,
+    plot_scores_comparison,
+    render_study_report,
+)
+from tests.pipelines.reporting.builders import (
+    CLASSES,
+    eda_report,
+    history,
+    metrics,
+    study_results,
+    validation_report,
+)
+
+EVALUATION = EvaluationParams(target_mdice=0.75)
+REPORTING = ReportingParams()
+OLD, NEW, NEWEST = (
+    "2026-01-01T10.00.00.000Z",
+    "2026-02-01T10.00.00.000Z",
+    "2026-03-01T10.00.00.000Z",
+)
+
+
+def _loader(value):
+    return lambda: value
+
+
+def _never_loaded():
+    raise AssertionError("a version older than the one needed was loaded")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_latest_metrics_are_the_newest_version_of_each_hypothesis_in_the_results():
+    json_files = {
+        f"metrics.json/{OLD}/metrics": _never_loaded,
+        f"metrics.json/{NEW}/metrics": _loader(metrics("deeplabv3plus_r50", image_size=1)),
+        f"metrics.json/{NEWEST}/metrics": _loader(metrics("unet_r34", image_size=2)),
+        # Another environment's reporting folder below this one, and other reports.
+        f"demo/metrics.json/{NEWEST}/metrics": _never_loaded,
+        "results": _never_loaded,
+        "data_validation": _never_loaded,
+    }
+    latest = latest_metrics(json_files, study_results())
+    assert set(latest) == {"deeplabv3plus_r50", "unet_r34"}
+    assert latest["deeplabv3plus_r50"]["model"]["parameters"]["image_size"] == 1
+    assert latest["unet_r34"]["model"]["parameters"]["image_size"] == 2
+
+
+def test_latest_metrics_leave_out_hypotheses_missing_from_the_results():
+    json_files = {f"metrics.json/{OLD}/metrics": _loader(metrics("dropped"))}
+    assert latest_metrics(json_files, study_results()) == {}
+    assert latest_metrics(json_files, {}) == {}
+
+
+def test_latest_histories_are_the_newest_of_every_hypothesis_with_one():
+    json_files = {
+        f"training_history_unet_r34.json/{OLD}/training_history_unet_r34": _never_loaded,
+        f"training_history_unet_r34.json/{NEW}/training_history_unet_r34": _loader(history(3, 0.7)),
+        # Not evaluated yet: its history is still shown.
+        f"training_history_base.json/{OLD}/training_history_base": _loader(history(2, 0.5)),
+        f"metrics.json/{NEW}/metrics": _never_loaded,
+        "eda": _never_loaded,
+    }
+    histories = latest_histories(json_files)
+    assert list(histories) == ["base", "unet_r34"]
+    assert [epoch["epoch"] for epoch in histories["unet_r34"]] == [1, 2, 3]
+
+
+def _report(results: dict, figures: tuple[str, ...] = ()) -> str:
+    return render_study_report(
+        validation_report(),
+        eda_report(),
+        results,
+        {
+            "unet_r34": metrics("unet_r34", best_epoch=27),
+            "deeplabv3plus_r50": metrics("deeplabv3plus_r50", "DeepLabV3Plus", 320, 30),
+        },
+        {"unet_r34": history(30, 0.76)},
+        dict.fromkeys(figures, _never_loaded),
+        CLASSES,
+        EVALUATION,
+        REPORTING,
+    )
+
+
+def test_report_has_one_setup_and_one_score_row_per_hypothesis_best_first():
+    report = _report(study_results())
+    lines = report.splitlines()
+    assert (
+        "| unet_r34 | Unet | resnet34 | imagenet | cross_entropy; class weights [0.1, 1.2, 1.2] "
+        "| adamw, lr 0.0002, weight decay 0.0001 | 30 of 30 (best 27) | HorizontalFlip, Rotate |"
+    ) in lines
+    assert lines.index(next(line for line in lines if line.startswith("| unet_r34 |"))) < (
+        lines.index(next(line for line in lines if line.startswith("| deeplabv3plus_r50 |")))
+    )
+    assert "| unet_r34 (best) | 0.760 | 0.670 | 0.700 | 0.600 | 0.900 | 0.500 | 0.700 |" in lines
+    assert "| deeplabv3plus_r50 | 0.740 | 0.660 | 0.780 | 0.680 | 0.950 | 0.700 | 0.690 |" in lines
+    # Only the image size differs besides the setup columns; checkpoint_dir is not compared.
+    assert "| image_size | 256 | 320 |" in lines
+    assert not any("checkpoint_dir" in line for line in lines)
+
+
+def test_report_names_the_best_model_by_validation_and_says_the_target_is_not_reached():
+    report = _report(study_results(unet_test=0.70, deeplab_test=0.78))
+    assert (
+        "Best model: **unet_r34**, chosen by validation mDice (0.760); its test mDice is 0.700."
+    ) in report
+    assert (
+        "The target (test mDice > 0.75) is **not reached**: unet_r34 scores 0.700, "
+        "0.050 short of it."
+    ) in report
+    # The other hypothesis is better on test, yet the choice stays with validation.
+    assert "On test, deeplabv3plus_r50 scores higher (0.780)" in report
+
+
+def test_report_says_the_target_is_reached_when_the_best_test_mdice_is_above_it():
+    report = _report(study_results(unet_test=0.80))
+    assert (
+        "The target (test mDice > 0.75) is **reached**: unet_r34 scores 0.800, 0.050 above it."
+    ) in report
+    assert "On test," not in report
+
+
+def test_report_counts_every_validation_finding_and_lists_them():
+    lines = _report(study_results()).splitlines()
+    assert "| error | image_without_mask | train | 1 | 2 |" in lines
+    assert "| warning | duplicate_images | val | 2 | 4 |" in lines
+    assert "| train | 10 | 9 | 1 | 0 | 9 | 9 | 1 | 6 | 2 | 5 | 4 |" in lines
+    listed = [line for line in lines if line.startswith("- **")]
+    assert len(listed) == 3
+    assert "`img/val/d_copy.jpg`" in listed[2]
+
+
+def test_report_shows_eda_tables_and_links_only_saved_figures():
+    lines = _report(
+        study_results(), figures=("eda_class_pixels", "error_examples_unet_r34")
+    ).splitlines()
+    assert "| cat | 6.0% | 5.0% | 4.0% |" in lines
+    assert "| median_frequency (recommended) | 0.200 | 1.300 | 1.500 |" in lines
+    assert "- [Class pixels](figures/eda_class_pixels.png)" in lines
+    assert "![Worst and best test images, unet_r34](figures/error_examples_unet_r34.png)" in lines
+    assert not any("confusion_and_size_recall_unet_r34" in line for line in lines)
+    assert not any("error_examples_deeplabv3plus_r50" in line for line in lines)
+
+
+def test_report_error_analysis_gives_confusions_and_recall_by_size():
+    report = _report(study_results())
+    lines = report.splitlines()
+    assert "| cat | 20.0% | 50.0% | 30.0% |" in lines
+    assert "30.0% of cat pixels are predicted as dog" in report
+    assert "10.0% of dog pixels are predicted as cat" in report
+    assert "| cat | 0.250 (4) | 0.750 (6) |" in lines
+    assert "| dog | - (0) | 0.800 (5) |" in lines
+    assert "cat object recall rises from 0.250 (0%-2% of the image) to 0.750" in report
+
+
+def test_report_before_any_training_says_so_in_every_model_section():
+    report = render_study_report(
+        validation_report(), eda_report(), {}, {}, {}, {}, CLASSES, EVALUATION, REPORTING
+    )
+    for number in range(1, 8):
+        assert f"\n## {number}. " in report
+    assert report.count("No hypothesis has been evaluated yet") == 3  # hypotheses, errors, end
+    assert "No training history saved yet" in report
+    assert "The target (test mDice > 0.75) is **not reached yet**" in report
+    assert "report_scores.png" not in report
+    assert "No EDA figure saved yet" in report
+
+
+def test_learning_curves_draw_one_line_per_hypothesis_in_its_own_colour():
+    figure = plot_learning_curves_comparison(
+        {"base": history(4, 0.6), "unet_r34": history(6, 0.8)}, EVALUATION
+    )
+    ax_dice, ax_loss = figure.axes
+    assert ax_dice.get_xlabel() == "epoch"
+    assert ax_loss.get_ylabel() == "loss"
+    loss_lines = {line.get_label(): line for line in ax_loss.get_lines()}
+    assert list(loss_lines["unet_r34"].get_xdata()) == [1, 2, 3, 4, 5, 6]
+    assert loss_lines["base"].get_color() != loss_lines["unet_r34"].get_color()
+    mdice = [line for line in ax_dice.get_lines() if line.get_marker() == "o"]
+    assert max(mdice[1].get_ydata()) == pytest.approx(0.8)
+    assert [line.get_ydata()[0] for line in ax_dice.get_lines() if line.get_linestyle() == ":"] == [
+        0.75
+    ]
+
+
+def test_scores_figure_bars_hold_each_class_dice_in_its_class_colour():
+    figure = plot_scores_comparison(study_results(), CLASSES, EVALUATION)
+    ax = figure.axes[0]
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == [
+        "unet_r34\n(best)",
+        "deeplabv3plus_r50",
+    ]
+    cat_bars = ax.containers[1]
+    assert [bar.get_height() for bar in cat_bars] == [0.5, 0.7]
+    assert np.allclose(cat_bars[0].get_facecolor()[:3], CLASSES.rgb_of(1))
+    assert [bar.get_height() for bar in ax.containers[3]] == [0.70, 0.78]
+
+
+def test_figures_without_data_say_what_is_missing():
+    texts = [
+        text.get_text()
+        for figure in (
+            plot_learning_curves_comparison({}, EVALUATION),
+            plot_scores_comparison({}, CLASSES, EVALUATION),
+        )
+        for text in figure.axes[0].texts
+    ]
+    assert texts == ["No training history saved yet.", "No hypothesis evaluated yet."]

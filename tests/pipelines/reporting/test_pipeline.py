@@ -1,0 +1,70 @@
+"""The reporting pipeline in the demo environment: before any training, then after a demo run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from tests.conftest import copy_project, run_kedro
+
+REPORTING = Path("data/08_reporting/demo")
+SECTIONS = (
+    "## 1. Dataset and validation findings",
+    "## 2. Exploratory data analysis",
+    "## 3. Hypotheses",
+    "## 4. Learning curves",
+    "## 5. Best model",
+    "## 6. Error analysis",
+    "## 7. Conclusion",
+)
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """report.md after data_validation and eda only, then after `kedro run --env demo`."""
+    project = copy_project(tmp_path_factory.mktemp("reporting"))
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env="demo") as session:
+        session.run(pipeline_names=["data_validation", "eda", "reporting"])
+    before = (project / REPORTING / "report.md").read_text()
+    run_kedro(project, env="demo")
+    return {"project": project, "before": before, "after": (project / REPORTING / "report.md")}
+
+
+def test_report_before_training_has_every_section_and_says_nothing_is_evaluated(reports: dict):
+    before = reports["before"]
+    assert all(section in before for section in SECTIONS)
+    assert "No hypothesis has been evaluated yet" in before
+    assert "No training history saved yet" in before
+    assert "- [Samples](figures/eda_samples.png)" in before
+
+
+def test_default_run_ends_with_a_report_that_has_the_demo_hypothesis(reports: dict):
+    project = reports["project"]
+    report = reports["after"].read_text()
+    lines = report.splitlines()
+    results = json.loads((project / REPORTING / "results.json").read_text())
+    demo = results["hypotheses"]["demo"]
+
+    assert all(section in report for section in SECTIONS)
+    assert "No hypothesis has been evaluated yet" not in report
+    assert any(line.startswith("| demo | Unet | resnet18 | none (random init) |") for line in lines)
+    assert any(
+        line.startswith(f"| demo (best) | {demo['val_mdice']:.3f} | {demo['val_fg_mdice']:.3f} | ")
+        for line in lines
+    )
+    assert f"Best model: **demo**, chosen by validation mDice ({demo['val_mdice']:.3f})" in report
+    reached = "**reached**" if demo["test_mdice"] > 0.75 else "**not reached**"
+    assert f"The target (test mDice > 0.75) is {reached}: demo scores" in report
+    assert any(line.startswith("| demo | 2 | ") for line in lines)  # learning curves: 2 epochs
+
+    figures = project / REPORTING / "figures"
+    for name in ("error_examples_demo", "confusion_and_size_recall_demo"):
+        assert f"(figures/{name}.png)" in report
+        assert (figures / f"{name}.png").is_file()
+    assert (figures / "report_learning_curves.png").is_file()
+    assert (figures / "report_scores.png").is_file()
