@@ -3,8 +3,9 @@
 from kedro.config import OmegaConfigLoader
 
 from multiclass_segmentation.hooks import SyntheticDatasetHook
+from multiclass_segmentation.tracking import ClearMLTrackingHook
 
-HOOKS = (SyntheticDatasetHook(),)
+HOOKS = (SyntheticDatasetHook(), ClearMLTrackingHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
@@ -12,4 +13,6 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     # A hypothesis environment overrides single keys of conf/base, not whole sections.
     "merge_strategy": {"parameters": "soft", "globals": "soft"},
+    # conf/<env>/clearml.yml: experiment tracking (tracking.py).
+    "config_patterns": {"clearml": ["clearml*", "clearml*/**", "**/clearml*"]},
 }
