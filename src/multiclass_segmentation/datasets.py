@@ -17,7 +17,9 @@ from kedro.io.core import (
     Version,
     get_filepath_str,
 )
+from kedro_datasets.json import JSONDataset
 from kedro_datasets.pillow import ImageDataset
+from kedro_datasets.text import TextDataset
 from PIL import Image
 
 from multiclass_segmentation.segmenter import Segmenter
@@ -138,3 +140,41 @@ class StudyResultsDataset(AbstractDataset[dict, dict]):
             self._filepath,
             lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8"),
         )
+
+
+def _local_save_path(dataset: JSONDataset | TextDataset, remote_type: str) -> Path:
+    if dataset._protocol != "file":
+        raise DatasetError(
+            f"{type(dataset).__name__} writes local files only, not "
+            f"'{dataset._protocol}://' paths: use type {remote_type} for {dataset._filepath}."
+        )
+    return Path(get_filepath_str(dataset._get_save_path(), dataset._protocol))
+
+
+class AtomicJSONDataset(JSONDataset):
+    """``json.JSONDataset`` whose save writes a temporary and renames it.
+
+    kedro-datasets writes in place, so a run killed while saving leaves a
+    half-written file; here the earlier file, or version, stays whole.
+    Versioning, ``save_args`` and ``fs_args.open_args_save`` work as there.
+    """
+
+    def save(self, data: Any) -> None:
+        def write(tmp_path: Path) -> None:
+            with open(tmp_path, **self._fs_open_args_save) as file:
+                json.dump(data, file, **self._save_args)
+
+        write_atomically(_local_save_path(self, "json.JSONDataset"), write)
+        self._invalidate_cache()
+
+
+class AtomicTextDataset(TextDataset):
+    """``text.TextDataset`` whose save writes a temporary and renames it."""
+
+    def save(self, data: str) -> None:
+        def write(tmp_path: Path) -> None:
+            with open(tmp_path, **self._fs_open_args_save) as file:
+                file.write(data)
+
+        write_atomically(_local_save_path(self, "text.TextDataset"), write)
+        self._invalidate_cache()

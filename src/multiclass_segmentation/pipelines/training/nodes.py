@@ -12,9 +12,15 @@ import lightning as L
 import matplotlib.pyplot as plt
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.strategies.launchers import _MultiProcessingLauncher
 from matplotlib.figure import Figure
 from torch.utils.data import DataLoader
 
+from multiclass_segmentation.checkpointing import (
+    AtomicCheckpointIO,
+    callback_state,
+    remove_partial_checkpoints,
+)
 from multiclass_segmentation.lightning_module import (
     EpochHistory,
     InMemorySegmentationDataset,
@@ -79,6 +85,23 @@ def _run_folder(checkpoint_dir: Path, resume: bool) -> tuple[Path, Path | None]:
     return checkpoint_dir / stamp, None
 
 
+def _check_processes_start_here(trainer: L.Trainer, training: TrainingParams) -> None:
+    """Refuses strategies whose extra processes rerun the whole `kedro run`.
+
+    ``ddp`` starts each extra process by re-running the command line, and
+    torchrun starts every process itself: each would run every node and save
+    its own outputs. ``ddp_spawn`` starts them inside this node instead.
+    """
+    started_here = isinstance(trainer.strategy.launcher, _MultiProcessingLauncher)
+    if trainer.world_size > 1 and not started_here:
+        raise ValueError(
+            f"training.trainer.strategy '{training.trainer.strategy}' trains in "
+            f"{trainer.world_size} processes that each rerun the whole `kedro run` and save "
+            "their own outputs; set training.trainer.strategy to ddp_spawn, which starts "
+            "them inside the training node (see README, Several GPUs / machines)."
+        )
+
+
 def train_model(
     train: dict[str, list],
     val: dict[str, list],
@@ -125,6 +148,9 @@ def train_model(
         background_id=classes.background_id,
     )
     run_folder, resume_from = _run_folder(Path(training.checkpoint_dir), training.resume)
+    if resume_from is not None:
+        for partial in remove_partial_checkpoints(run_folder):
+            logger.info("Removed %s, a checkpoint write that a killed run left", partial)
     checkpoint = ModelCheckpoint(
         dirpath=run_folder,
         filename="best-epoch{epoch:02d}-mdice{val_mdice:.4f}",
@@ -149,10 +175,15 @@ def train_model(
         logger=False,
         default_root_dir=run_folder,
         enable_model_summary=False,
+        plugins=[AtomicCheckpointIO()],
         **trainer_args,
     )
+    _check_processes_start_here(trainer, training)
     logger.info("Checkpoints of this run go to %s", run_folder)
     trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from)
+    if not history.epochs:
+        # ddp_spawn's processes fill copies of the callbacks; the last checkpoint holds theirs.
+        history.load_state_dict(callback_state(run_folder / LAST_CHECKPOINT, history))
 
     if checkpoint.best_model_path:
         best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=False)

@@ -1,0 +1,278 @@
+"""Faults: killed runs leave whole files and resume; a NaN saves no model; runs never overwrite."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from kedro.io.core import DatasetError, Version
+from kedro_datasets.json import JSONDataset
+from torch import nn
+
+from multiclass_segmentation.checkpointing import (
+    PARTIAL_CHECKPOINT_PATTERN,
+    AtomicCheckpointIO,
+    remove_partial_checkpoints,
+)
+from multiclass_segmentation.datasets import AtomicJSONDataset, AtomicTextDataset
+from multiclass_segmentation.pipelines.training import nodes as training_nodes
+from tests.conftest import copy_project, run_kedro
+
+CHECKPOINTS = Path("data/06_models/demo/checkpoints/demo")
+MODEL_VERSIONS = Path("data/06_models/demo/demo")
+HISTORY_VERSIONS = Path("data/08_reporting/demo/training_history_demo.json")
+METRICS_VERSIONS = Path("data/08_reporting/demo/metrics.json")
+
+# A subprocess that saves a checkpoint over `last.ckpt` and dies half-way, as a
+# kill does: the object after the weights ends the process while it is pickled.
+DIES_WHILE_SAVING = """
+import os, sys, torch
+from multiclass_segmentation.checkpointing import AtomicCheckpointIO
+
+class DiesWhenPickled:
+    def __reduce__(self):
+        os._exit(9)
+
+checkpoint = {"epoch": 2, "state_dict": {"w": torch.ones(1_000_000)}, "z": DiesWhenPickled()}
+AtomicCheckpointIO().save_checkpoint(checkpoint, sys.argv[1])
+"""
+
+
+def _run_kedro(project: Path, **kwargs) -> dict:
+    """run_kedro from the project folder, like `kedro run`: checkpoint_dir is relative to it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(project)
+        return run_kedro(project, env="demo", **kwargs)
+
+
+def _versions(folder: Path) -> list[Path]:
+    """Kedro's version folders of a versioned dataset, oldest first."""
+    return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def _load(checkpoint: Path) -> dict:
+    return torch.load(checkpoint, map_location="cpu", weights_only=False)
+
+
+def _whole(checkpoint: dict) -> bool:
+    """Weights, optimiser state and callbacks present, and every weight finite."""
+    weights = checkpoint["state_dict"]
+    return (
+        {"optimizer_states", "callbacks", "loops"} <= set(checkpoint)
+        and any(name.startswith("model.encoder.") for name in weights)
+        and all(torch.isfinite(w).all() for w in weights.values() if w.is_floating_point())
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo project copy whose training inputs (validated splits, class weights) exist."""
+    project = copy_project(tmp_path_factory.mktemp("faults"))
+    _run_kedro(project, pipeline="data_validation")
+    _run_kedro(project, pipeline="eda")
+    return project
+
+
+@pytest.fixture
+def project(demo_inputs: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(demo_inputs, tmp_path / "project"))
+
+
+def test_a_checkpoint_write_killed_half_way_leaves_the_earlier_checkpoint_whole(tmp_path):
+    last = tmp_path / "last.ckpt"
+    AtomicCheckpointIO().save_checkpoint({"epoch": 1, "state_dict": {"w": torch.zeros(3)}}, last)
+    killed = subprocess.run(
+        [sys.executable, "-c", DIES_WHILE_SAVING, str(last)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == 9, killed.stderr
+    assert _load(last)["epoch"] == 1
+    partial = [p for p in tmp_path.iterdir() if p != last]
+    assert len(partial) == 1 and partial[0].match(PARTIAL_CHECKPOINT_PATTERN)
+    assert remove_partial_checkpoints(tmp_path) == partial
+    assert list(tmp_path.iterdir()) == [last]
+
+
+def _start_training(project: Path, epochs: int, log: Path) -> subprocess.Popen:
+    """`kedro run --pipeline training` in its own process; its output goes to ``log``."""
+    with open(log, "w") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "kedro", "run", "--env", "demo", "--pipeline", "training"]
+            + ["--params", f"training.epochs={epochs}"],
+            cwd=project,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _wait_for_last_checkpoint(
+    run: subprocess.Popen, project: Path, log: Path, timeout_s: float
+) -> Path:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = list((project / CHECKPOINTS).glob("*/last.ckpt"))
+        if found:
+            return found[0]
+        if run.poll() is not None:
+            pytest.fail(f"training ended before its first checkpoint:\n{log.read_text()}")
+        time.sleep(0.05)
+    run.kill()
+    run.wait()
+    pytest.fail(f"no last.ckpt within {timeout_s} s:\n{log.read_text()}")
+
+
+@pytest.mark.parametrize("kill_signal", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_a_killed_training_leaves_whole_checkpoints_and_resumes_from_them(
+    project: Path, kill_signal: signal.Signals
+):
+    log = project.parent / "training.log"
+    run = _start_training(project, epochs=50, log=log)
+    last = _wait_for_last_checkpoint(run, project, log, timeout_s=120)
+    time.sleep(0.5)  # into the next epoch
+    run.send_signal(kill_signal)
+    run.wait(timeout=60)
+    output = log.read_text()
+    assert run.returncode != 0, output
+    if kill_signal == signal.SIGINT:
+        assert "Detected KeyboardInterrupt" in output
+
+    run_folder = last.parent
+    visible = [p for p in run_folder.iterdir() if not p.name.startswith(".")]
+    assert all(p.suffix == ".ckpt" for p in visible)
+    assert all(p.match(PARTIAL_CHECKPOINT_PATTERN) for p in run_folder.glob(".*"))
+    for checkpoint in visible:
+        assert _whole(_load(checkpoint))
+    # A killed run returns no model, so nothing reaches the catalog.
+    assert not _versions(project / MODEL_VERSIONS)
+    assert not _versions(project / HISTORY_VERSIONS)
+
+    saved_history = _load(last)["callbacks"]["EpochHistory"]["epochs"]
+    saved_epochs = len(saved_history)
+    assert saved_epochs >= 1 and _load(last)["epoch"] == saved_epochs - 1
+    _run_kedro(
+        project,
+        pipeline="training",
+        params={"training": {"resume": True, "epochs": saved_epochs + 1}},
+    )
+    history_version = _versions(project / HISTORY_VERSIONS)[-1]
+    history = json.loads((history_version / HISTORY_VERSIONS.name).read_text())
+    assert [e["epoch"] for e in history] == list(range(1, saved_epochs + 2))
+    assert history[:saved_epochs] == saved_history
+    assert len(_versions(project / MODEL_VERSIONS)) == 1
+    assert [p.parent for p in (project / CHECKPOINTS).glob("*/last.ckpt")] == [run_folder]
+    assert not list(run_folder.glob(".*"))
+
+
+class _NanFromSecondEpoch(nn.Module):
+    """The real loss, NaN from the third batch on (the demo trains two batches an epoch)."""
+
+    def __init__(self, loss: nn.Module) -> None:
+        super().__init__()
+        self.loss = loss
+        self.calls = 0
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        value = self.loss(logits, target)
+        return value * float("nan") if self.calls > 2 else value
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_epoch_as_best(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    build_loss = training_nodes.build_loss
+    monkeypatch.setattr(
+        training_nodes, "build_loss", lambda *args: _NanFromSecondEpoch(build_loss(*args))
+    )
+    written = []
+    save_checkpoint = AtomicCheckpointIO.save_checkpoint
+
+    def recording_save(io: AtomicCheckpointIO, checkpoint: dict, path, **kwargs) -> None:
+        written.append(Path(path).name)
+        save_checkpoint(io, checkpoint, path, **kwargs)
+
+    monkeypatch.setattr(AtomicCheckpointIO, "save_checkpoint", recording_save)
+    with pytest.raises(FloatingPointError, match="nan at epoch 1, batch 0"):
+        _run_kedro(project, pipeline="training", params={"training": {"epochs": 3}})
+
+    assert not _versions(project / MODEL_VERSIONS)
+    assert not _versions(project / HISTORY_VERSIONS)
+    (run_folder,) = (project / CHECKPOINTS).iterdir()
+    checkpoints = {p.name: _load(p) for p in run_folder.glob("*.ckpt")}
+    (best,) = run_folder.glob("best-epoch00-*.ckpt")
+    assert set(checkpoints) == {"last.ckpt", best.name}
+    # Every checkpoint, last.ckpt too, was written by the atomic writer.
+    assert set(written) == set(checkpoints)
+    for checkpoint in checkpoints.values():
+        assert checkpoint["epoch"] == 0
+        assert _whole(checkpoint)
+
+
+def test_every_run_adds_model_history_and_metrics_versions_and_keeps_the_earlier(project: Path):
+    one_epoch = {"training": {"epochs": 1}}
+    _run_kedro(project, pipeline="training", params=one_epoch)
+    _run_kedro(project, pipeline="evaluation")
+    first_metrics = _versions(project / METRICS_VERSIONS)[0] / METRICS_VERSIONS.name
+    first_metrics_text = first_metrics.read_text()
+    _run_kedro(project, pipeline="training", params=one_epoch)
+    _run_kedro(project, pipeline="evaluation")
+
+    for versioned in (MODEL_VERSIONS, HISTORY_VERSIONS, METRICS_VERSIONS):
+        assert len(_versions(project / versioned)) == 2, versioned
+    checkpoint_runs = sorted((project / CHECKPOINTS).iterdir())
+    assert len(checkpoint_runs) == 2
+    assert first_metrics.read_text() == first_metrics_text
+    second_metrics = json.loads(
+        (_versions(project / METRICS_VERSIONS)[1] / METRICS_VERSIONS.name).read_text()
+    )
+    # The second evaluation scored the second run's model.
+    assert Path(second_metrics["model"]["checkpoint_folder"]).name == checkpoint_runs[1].name
+
+
+class _NotJson:
+    pass
+
+
+@pytest.mark.parametrize("dataset_type", [JSONDataset, AtomicJSONDataset])
+def test_a_save_that_fails_half_way_leaves_the_earlier_json_whole_only_when_atomic(
+    tmp_path: Path, dataset_type: type
+):
+    path = tmp_path / "report.json"
+    dataset = dataset_type(filepath=str(path))
+    dataset.save({"mdice": 0.5})
+    with pytest.raises(DatasetError, match="not JSON serializable"):
+        dataset.save({"mdice": 0.7, "figure": _NotJson()})
+    if dataset_type is AtomicJSONDataset:
+        assert dataset.load() == {"mdice": 0.5}
+        assert list(tmp_path.iterdir()) == [path]
+    else:  # kedro-datasets' writer leaves the half-written file that this project avoids
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(path.read_text())
+
+
+def test_atomic_json_and_text_keep_versioning(tmp_path: Path):
+    def json_version(version: str | None) -> AtomicJSONDataset:
+        return AtomicJSONDataset(filepath=str(tmp_path / "m.json"), version=Version(None, version))
+
+    def text_version(version: str | None) -> AtomicTextDataset:
+        return AtomicTextDataset(filepath=str(tmp_path / "r.md"), version=Version(None, version))
+
+    first, second = "2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"
+    for version, value in ((first, 1), (second, 2)):
+        json_version(version).save({"value": value})
+        text_version(version).save(f"# run {value}\n")
+    assert json_version(None).load() == {"value": 2}
+    assert text_version(None).load() == "# run 2\n"
+    assert json.loads((tmp_path / "m.json" / first / "m.json").read_text()) == {"value": 1}
+    assert (tmp_path / "r.md" / first / "r.md").read_text() == "# run 1\n"
+    with pytest.raises(DatasetError, match="local files only"):
+        AtomicJSONDataset(filepath="memory://m.json").save({"value": 3})
