@@ -11,7 +11,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export NO_ALBUMENTATIONS_UPDATE := 1
 export MPLBACKEND := Agg
 
-.PHONY: help install data run demo test lint format viz
+.PHONY: help install data run demo test lint format viz bench
 
 help:
 	@echo "make run    - set up .venv, get the dataset, run every pipeline (kedro run)"
@@ -19,6 +19,7 @@ help:
 	@echo "make data   - get the dataset into data/01_raw (keeps what is there)"
 	@echo "make demo   - run every pipeline on the synthetic demo dataset (seconds)"
 	@echo "make viz    - show the pipelines in kedro-viz"
+	@echo "make bench  - speed benchmarks -> benchmarks/results/<time>.json (on an idle machine)"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -55,3 +56,6 @@ format: install
 
 viz: install
 	$(BIN)/kedro viz run
+
+bench: install
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/run.py --env $(ENV)

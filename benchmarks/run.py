@@ -372,7 +372,6 @@ def _lightning_images_per_s(
         loss=_loss(training, classes),
         optimizer=training.optimizer,
         scheduler=training.scheduler,
-        total_steps=total,
         class_names=classes.names,
         ignore_index=classes.ignore_index,
         background_id=classes.background_id,

@@ -54,5 +54,10 @@ def run_kedro(
     from kedro.framework.startup import bootstrap_project
 
     bootstrap_project(project)
-    with KedroSession.create(project_path=project, env=env, runtime_params=params or {}) as session:
-        return session.run(pipeline_names=[pipeline] if pipeline else None)
+    # `kedro run` runs from the project folder; relative parameter paths (checkpoints) rely on it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(project)
+        with KedroSession.create(
+            project_path=project, env=env, runtime_params=params or {}
+        ) as session:
+            return session.run(pipeline_names=[pipeline] if pipeline else None)

@@ -113,7 +113,6 @@ class SegmentationModule(L.LightningModule):
         loss: nn.Module,
         optimizer: OptimizerParams,
         scheduler: SchedulerParams,
-        total_steps: int,
         class_names: Sequence[str],
         ignore_index: int,
         background_id: int,
@@ -123,7 +122,6 @@ class SegmentationModule(L.LightningModule):
         self.loss = loss
         self.optimizer_params = optimizer
         self.scheduler_params = scheduler
-        self.total_steps = total_steps
         self.class_names = list(class_names)
         self.ignore_index = ignore_index
         self.background_id = background_id
@@ -152,12 +150,25 @@ class SegmentationModule(L.LightningModule):
         loss = self.loss(self(images), masks)
         if not torch.isfinite(loss):
             raise FloatingPointError(
-                f"The training loss is {loss.item()} at epoch {self.current_epoch}, "
+                f"The training loss is {loss.item()} at epoch {self.current_epoch + 1}, "
                 f"batch {batch_idx}; training stopped. Lower training.optimizer.lr, set "
                 "training.trainer.gradient_clip_val, or check the masks for invalid values."
             )
-        self.log("loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(images))
+        self.log(
+            "loss",
+            loss,
+            prog_bar=True,
+            on_step=True,
+            on_epoch=True,
+            batch_size=len(images),
+            sync_dist=True,
+        )
         return loss
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # A resume must keep the planned epochs: the learning-rate schedule's length
+        # comes back from the checkpoint.
+        checkpoint["planned_epochs"] = self.trainer.max_epochs
 
     def on_validation_epoch_start(self) -> None:
         self.val_confusion.zero_()
@@ -181,7 +192,11 @@ class SegmentationModule(L.LightningModule):
     def configure_optimizers(self) -> dict[str, Any]:
         optimizer = build_optimizer(self.optimizer_params, self.model)
         scheduler = build_scheduler(
-            self.scheduler_params, optimizer, self.total_steps, self.optimizer_params.lr
+            self.scheduler_params,
+            optimizer,
+            # Counted by Lightning: epochs x batches per process, so DDP's shorter epochs count.
+            max(1, int(self.trainer.estimated_stepping_batches)),
+            self.optimizer_params.lr,
         )
         if scheduler is None:
             return {"optimizer": optimizer}

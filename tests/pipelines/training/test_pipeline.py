@@ -55,18 +55,20 @@ def test_demo_run_saves_a_versioned_model_history_and_metrics(demo_run: Path):
     } <= figures
 
 
-def test_rerun_and_resume_never_overwrite_and_continue_from_the_last_epoch(demo_run: Path):
-    first_history = _latest_json(demo_run / "data/08_reporting/demo/training_history_demo.json")
-    run_kedro(
-        demo_run,
-        env="demo",
-        pipeline="training",
-        params={"training": {"epochs": 3, "resume": True}},
-    )
-    history = _latest_json(demo_run / "data/08_reporting/demo/training_history_demo.json")
-    assert [e["epoch"] for e in history] == [1, 2, 3]
-    # The first two epochs come from the interrupted run's checkpoint, not a new training.
-    assert history[:2] == first_history
+def test_resume_keeps_the_planned_epochs_and_never_overwrites(demo_run: Path):
+    history_folder = demo_run / "data/08_reporting/demo/training_history_demo.json"
+    first_history = _latest_json(history_folder)
+    with pytest.raises(Exception, match="resume with training.epochs=2"):
+        run_kedro(
+            demo_run,
+            env="demo",
+            pipeline="training",
+            params={"training": {"epochs": 3, "resume": True}},
+        )
+    # The finished run resumes at its end: its history comes back from the checkpoint.
+    run_kedro(demo_run, env="demo", pipeline="training", params={"training": {"resume": True}})
+    assert _latest_json(history_folder) == first_history
+    assert len(_versions(history_folder)) == 2
     assert len(_versions(demo_run / "data/06_models/demo/demo")) == 2
     checkpoint_runs = list((demo_run / "data/06_models/demo/checkpoints/demo").iterdir())
     assert len(checkpoint_runs) == 1

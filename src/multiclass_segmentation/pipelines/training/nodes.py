@@ -85,6 +85,20 @@ def _run_folder(checkpoint_dir: Path, resume: bool) -> tuple[Path, Path | None]:
     return checkpoint_dir / stamp, None
 
 
+def _check_resume_epochs(checkpoint_path: Path, training: TrainingParams) -> None:
+    """A resume continues the interrupted run's plan; its schedule length is in the checkpoint."""
+    planned = torch.load(checkpoint_path, map_location="cpu", weights_only=False).get(
+        "planned_epochs"
+    )
+    if planned is not None and planned != training.epochs:
+        raise ValueError(
+            f"training.epochs is {training.epochs} but the run being resumed "
+            f"({checkpoint_path.parent}) was planned for {planned} epochs, and its "
+            f"learning-rate schedule with it: resume with training.epochs={planned}, or start "
+            "a new run without training.resume."
+        )
+
+
 def _check_processes_start_here(trainer: L.Trainer, training: TrainingParams) -> None:
     """Refuses strategies whose extra processes rerun the whole `kedro run`.
 
@@ -133,22 +147,18 @@ def train_model(
         num_workers=training.num_workers,
         persistent_workers=training.num_workers > 0,
     )
-    steps_per_epoch = len(train_loader)
-    if training.trainer.limit_train_batches is not None:
-        limit = training.trainer.limit_train_batches
-        steps_per_epoch = int(limit) if isinstance(limit, int) else int(steps_per_epoch * limit)
     module = SegmentationModule(
         model=model,
         loss=build_loss(training.loss, class_weights, classes.ignore_index),
         optimizer=training.optimizer,
         scheduler=training.scheduler,
-        total_steps=max(1, steps_per_epoch * training.epochs),
         class_names=classes.names,
         ignore_index=classes.ignore_index,
         background_id=classes.background_id,
     )
     run_folder, resume_from = _run_folder(Path(training.checkpoint_dir), training.resume)
     if resume_from is not None:
+        _check_resume_epochs(resume_from, training)
         for partial in remove_partial_checkpoints(run_folder):
             logger.info("Removed %s, a checkpoint write that a killed run left", partial)
     checkpoint = ModelCheckpoint(
