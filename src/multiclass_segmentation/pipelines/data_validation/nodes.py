@@ -24,6 +24,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from multiclass_segmentation.markdown import markdown_table
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.data_validation import DataValidationParams
 
@@ -192,7 +193,7 @@ def render_report_markdown(report: dict, params: DataValidationParams) -> str:
         "",
         "## Files per split",
         "",
-        *_markdown_table(
+        *markdown_table(
             ["split", *(column.replace("_", " ") for column in PAIR_COLUMNS)],
             [
                 [split, *(summary[column] for column in PAIR_COLUMNS)]
@@ -202,7 +203,7 @@ def render_report_markdown(report: dict, params: DataValidationParams) -> str:
         "",
         "## Classes in the validated masks",
         "",
-        *_markdown_table(
+        *markdown_table(
             ["split", *(column.replace("_", " ") for column in MASK_COLUMNS), *class_names],
             [
                 [
@@ -581,11 +582,3 @@ def _preview(items: Sequence, limit: int) -> str:
     shown = ", ".join(str(item) for item in items[:limit])
     rest = len(items) - limit
     return f"{shown} and {rest} more" if rest > 0 else shown
-
-
-def _markdown_table(header: list[str], rows: list[list]) -> list[str]:
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows),
-    ]

@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import ndimage
 
+from multiclass_segmentation.markdown import format_triple, markdown_table
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.eda import EdaParams
 from multiclass_segmentation.plotting import class_legend_handles, overlay_mask
@@ -300,18 +301,6 @@ def _figure_link(what: str) -> str:
     return f"figures/eda_{what}.png"
 
 
-def _table(header: list[str], rows: list[list]) -> list[str]:
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows),
-    ]
-
-
-def _triple(values: list[float], digits: int) -> str:
-    return ", ".join(f"{v:.{digits}f}" for v in values)
-
-
 def render_eda_markdown(report: dict) -> str:
     """A short markdown summary of the EDA report: its tables and links to its figures."""
     splits = report["splits"]
@@ -325,7 +314,7 @@ def render_eda_markdown(report: dict) -> str:
         "",
         "## Images and sizes",
         "",
-        *_table(
+        *markdown_table(
             ["split", "images", "sizes (height x width: images)"],
             [
                 [
@@ -341,7 +330,7 @@ def render_eda_markdown(report: dict) -> str:
         "",
         "## Class pixels",
         "",
-        *_table(
+        *markdown_table(
             ["class", *(f"{split} pixels (share)" for split in splits)],
             [
                 [
@@ -367,7 +356,7 @@ def render_eda_markdown(report: dict) -> str:
         "Objects are 8-connected components of a class with at least "
         f"{report['min_component_pixels']} pixels.",
         "",
-        *_table(
+        *markdown_table(
             ["class", "split", "mean", "median", "max", "images without"],
             [
                 [name, split, o["mean"], o["median"], o["max"], o["images_without"]]
@@ -381,7 +370,7 @@ def render_eda_markdown(report: dict) -> str:
         "",
         "## Object sizes (fraction of the image area)",
         "",
-        *_table(
+        *markdown_table(
             ["class", "split", "objects", "median", "min", "max"],
             [
                 [
@@ -402,15 +391,15 @@ def render_eda_markdown(report: dict) -> str:
         "",
         "## Channel mean and std (R, G, B)",
         "",
-        *_table(
+        *markdown_table(
             ["images", "mean (0..1)", "std (0..1)", "mean (0..255)", "std (0..255)"],
             [
                 [
                     split,
-                    _triple(c["mean_0_1"], 4),
-                    _triple(c["std_0_1"], 4),
-                    _triple(c["mean_0_255"], 2),
-                    _triple(c["std_0_255"], 2),
+                    format_triple(c["mean_0_1"], 4),
+                    format_triple(c["std_0_1"], 4),
+                    format_triple(c["mean_0_255"], 2),
+                    format_triple(c["std_0_255"], 2),
                 ]
                 for split, c in report["channel_statistics"].items()
             ],
@@ -423,7 +412,7 @@ def render_eda_markdown(report: dict) -> str:
         lines += [
             f"{split}:",
             "",
-            *_table(
+            *markdown_table(
                 ["", *names],
                 [[name, *row] for name, row in zip(names, s["cooccurrence"], strict=True)],
             ),
@@ -434,7 +423,7 @@ def render_eda_markdown(report: dict) -> str:
         "",
         "## Suggested class weights (train split, mean 1)",
         "",
-        *_table(
+        *markdown_table(
             ["class", "inverse frequency", "median frequency"],
             [
                 [name, inverse, median]

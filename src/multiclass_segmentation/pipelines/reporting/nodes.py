@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from multiclass_segmentation.markdown import format_triple, markdown_table
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.params.reporting import ReportingParams
@@ -263,7 +264,7 @@ def _validation_section(report: dict, reporting: ReportingParams) -> list[str]:
         "",
         "### Files and masks per split",
         "",
-        *_table(
+        *markdown_table(
             [
                 "split",
                 *(_label(key) + (f": {sub}" if sub is not None else "") for key, sub in columns),
@@ -287,7 +288,7 @@ def _validation_section(report: dict, reporting: ReportingParams) -> list[str]:
     files = Counter()
     for finding in findings:
         files[finding["severity"], finding["check"], finding["split"]] += len(finding["files"])
-    lines += _table(
+    lines += markdown_table(
         ["severity", "check", "split", "findings", "files"],
         [[*key, count, files[key]] for key, count in counts.items()],
     )
@@ -321,7 +322,7 @@ def _eda_section(report: dict, figures: set[str], digits: int) -> list[str]:
         "",
         "### Pixel share per class (ignore pixels left out)",
         "",
-        *_table(
+        *markdown_table(
             ["class", *splits],
             [
                 [name, *(_percent(s["class_pixels"][name]["share"]) for s in splits.values())]
@@ -333,7 +334,7 @@ def _eda_section(report: dict, figures: set[str], digits: int) -> list[str]:
         "",
         f"Objects are 8-connected components of at least {report['min_component_pixels']} pixels.",
         "",
-        *_table(
+        *markdown_table(
             ["class", "split", "mean", "median", "max", "images without"],
             [
                 [name, split, o["mean"], o["median"], o["max"], o["images_without"]]
@@ -345,17 +346,17 @@ def _eda_section(report: dict, figures: set[str], digits: int) -> list[str]:
         "",
         "### Channel statistics (RGB, 0..1)",
         "",
-        *_table(
+        *markdown_table(
             ["split", "mean (R, G, B)", "std (R, G, B)"],
             [
-                [split, _triple(c["mean_0_1"], digits), _triple(c["std_0_1"], digits)]
+                [split, format_triple(c["mean_0_1"], digits), format_triple(c["std_0_1"], digits)]
                 for split, c in channels.items()
             ],
         ),
         "",
         "### Suggested class weights (train split)",
         "",
-        *_table(
+        *markdown_table(
             ["method", *weights["class_names"]],
             [
                 [
@@ -457,7 +458,7 @@ def _hypotheses_section(
         "",
         "### Setup",
         "",
-        *_table(
+        *markdown_table(
             ["hypothesis", *setup_columns],
             [[h, *(setups[h].get(column, "-") for column in setup_columns)] for h in ranked],
         ),
@@ -471,13 +472,15 @@ def _hypotheses_section(
             "",
             "### Other settings that differ",
             "",
-            *_table(["setting", *ranked], [[key, *values] for key, values in differing.items()]),
+            *markdown_table(
+                ["setting", *ranked], [[key, *values] for key, values in differing.items()]
+            ),
         ]
     lines += [
         "",
         "### Scores",
         "",
-        *_table(
+        *markdown_table(
             [
                 "hypothesis",
                 "val mDice",
@@ -533,7 +536,7 @@ def _learning_curves_section(histories: dict[str, list[dict]], digits: int) -> l
         *lines,
         f"![Learning curves of every hypothesis]({_figure_path(LEARNING_CURVES_FIGURE)})",
         "",
-        *_table(
+        *markdown_table(
             [
                 "hypothesis",
                 "epochs",
@@ -598,7 +601,7 @@ def _confusion_lines(test: dict, classes: ClassesParams) -> list[str]:
     return [
         "Test confusion, the share of each true class's pixels by predicted class:",
         "",
-        *_table(
+        *markdown_table(
             ["truth \\ predicted", *names],
             [
                 [name, *(_percent(value) for value in row)]
@@ -618,7 +621,7 @@ def _size_recall_lines(test: dict, digits: int) -> list[str]:
     return [
         "Recall of test objects by size (object area / image area; objects in brackets):",
         "",
-        *_table(
+        *markdown_table(
             ["class", *(_bucket(b) for b in buckets)],
             [
                 [name, *(f"{_score(b['mean_recall'], digits)} ({b['objects']})" for b in rows)]
@@ -874,10 +877,6 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
-def _triple(values: list[float], digits: int) -> str:
-    return ", ".join(f"{v:.{digits}f}" for v in values)
-
-
 def _bucket(bucket: dict) -> str:
     return f"{bucket['min_share']:.0%}-{bucket['max_share']:.0%}"
 
@@ -886,14 +885,3 @@ def _preview(items: list[str], limit: int) -> str:
     shown = ", ".join(f"`{item}`" for item in items[:limit])
     rest = len(items) - limit
     return f"{shown} and {rest} more" if rest > 0 else shown
-
-
-def _table(header: list[str], rows: list[list]) -> list[str]:
-    def cell(value: Any) -> str:
-        return str(value).replace("|", "\\|")
-
-    return [
-        "| " + " | ".join(cell(h) for h in header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(cell(value) for value in row) + " |" for row in rows),
-    ]
