@@ -181,9 +181,16 @@ def plot_error_examples(
             ax.imshow(picture)
             ax.set_title(title, fontsize=9)
             ax.axis("off")
-    fig.legend(handles=class_legend_handles(classes), loc="upper center", ncol=classes.num_classes)
-    fig.suptitle("Worst and best test images by per-image Dice", y=1.0)
-    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    # Title, then the legend under it, then the grid: none may cover another.
+    top = 1 - 0.6 / fig.get_figheight()
+    fig.tight_layout(rect=(0, 0, 1, top))
+    fig.suptitle("Worst and best test images by per-image Dice", y=1 - 0.1 / fig.get_figheight())
+    fig.legend(
+        handles=class_legend_handles(classes),
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1 - 0.3 / fig.get_figheight()),
+        ncol=classes.num_classes,
+    )
     return fig
 
 
@@ -210,6 +217,7 @@ def plot_confusion_and_size_recall(scores: dict[str, Any], classes: ClassesParam
     width = 0.8 / max(1, len(classes.foreground_ids))
     for k, class_id in enumerate(classes.foreground_ids):
         rows = scores["recall_by_object_size"][classes.name_of(class_id)]
+        # A bucket without objects has no recall: no bar, only its count at zero.
         values = [r["mean_recall"] if r["mean_recall"] is not None else 0.0 for r in rows]
         bars = ax_size.bar(
             positions + k * width,
