@@ -104,7 +104,7 @@ def test_a_checkpoint_write_killed_half_way_leaves_the_earlier_checkpoint_whole(
 
 # Long enough that a kill 0.5 s after the first checkpoint lands mid-run; a resume
 # keeps the planned epochs (the learning-rate schedule's length).
-PLANNED_EPOCHS = 8
+PLANNED_EPOCHS = 20
 
 
 def _start_training(project: Path, epochs: int, log: Path) -> subprocess.Popen:
