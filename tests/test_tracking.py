@@ -130,7 +130,7 @@ def tracked_demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_tracked_demo_run_names_the_task_and_keeps_the_parameters(tracked_demo: dict):
     task = tracked_demo["task"]
-    assert task["name"] == "__default__ [demo]"
+    assert task["name"] == "__default__ (demo)"
     assert task["project_name"] == "multiclass_segmentation"
     parameters = task["hyperparams"]["parameters"]
     assert parameters["training/epochs"]["value"] == "2"
@@ -257,7 +257,7 @@ def test_unreachable_server_falls_back_to_offline_within_the_timeout(
     assert start_seconds[0] < 10
     warnings = tracking_log.messages(logging.WARNING)
     assert any(silent_server in w and "did not answer" in w for w in warnings)
-    assert _task_json(_single_archive(clearml_offline_dir))["name"] == "training [demo]"
+    assert _task_json(_single_archive(clearml_offline_dir))["name"] == "training (demo)"
 
 
 class _NotClearML(BaseHTTPRequestHandler):
@@ -307,7 +307,7 @@ def test_server_that_refuses_the_login_leaves_the_run_tracked_offline(
 
     warnings = tracking_log.messages(logging.WARNING)
     assert any(not_clearml_server in w and "tracked offline" in w for w in warnings)
-    assert _task_json(_single_archive(clearml_offline_dir))["name"] == "training [demo]"
+    assert _task_json(_single_archive(clearml_offline_dir))["name"] == "training (demo)"
 
 
 def test_failed_run_is_tagged_failed_with_the_error_in_its_log(
@@ -395,7 +395,7 @@ def test_configured_server_needs_keys_from_credentials_or_environment(monkeypatc
 
 
 def test_task_name_joins_pipelines_and_names_the_hypothesis():
-    assert task_name(None, "base") == "__default__ [base]"
+    assert task_name(None, "base") == "__default__ (base)"
     assert task_name(["training", "evaluation"], "unet_r34") == "training+evaluation [unet_r34]"
 
 

@@ -1,7 +1,7 @@
 """Experiment tracking in ClearML, as a Kedro hook: nodes never call ClearML.
 
 One ClearML task per ``kedro run``, named after the pipeline and the hypothesis
-(``training [base]``). It holds the merged parameters, the per-epoch scalars of
+(``training (base)``). It holds the merged parameters, the per-epoch scalars of
 ``training_history``, every ``*_figure`` image, ``metrics`` (artifact and single
 values) and the trained model. Without a reachable server the task is kept in
 ClearML's offline mode and the run logs where the session archive is.
@@ -145,8 +145,11 @@ def configured_server(
 
 
 def task_name(pipeline_names: Sequence[str] | None, hypothesis: str) -> str:
-    """``training [base]``: the pipelines run and the hypothesis they ran for."""
-    return f"{'+'.join(pipeline_names or ['__default__'])} [{hypothesis}]"
+    """``training (base)``: the pipelines run and the hypothesis they ran for.
+
+    Round brackets: the console log (rich) would take square ones for markup and drop them.
+    """
+    return f"{'+'.join(pipeline_names or ['__default__'])} ({hypothesis})"
 
 
 def history_scalars(history: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, str, float, int]]:
