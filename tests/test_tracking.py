@@ -396,7 +396,7 @@ def test_configured_server_needs_keys_from_credentials_or_environment(monkeypatc
 
 def test_task_name_joins_pipelines_and_names_the_hypothesis():
     assert task_name(None, "base") == "__default__ (base)"
-    assert task_name(["training", "evaluation"], "unet_r34") == "training+evaluation [unet_r34]"
+    assert task_name(["training", "evaluation"], "unet_r34") == "training+evaluation (unet_r34)"
 
 
 def test_history_scalars_skip_missing_and_non_finite_values():

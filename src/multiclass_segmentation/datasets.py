@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import segmentation_models_pytorch as smp
+import torch
 from kedro.io.core import (
     AbstractDataset,
     AbstractVersionedDataset,
@@ -106,6 +107,8 @@ class SegmentationModelDataset(AbstractVersionedDataset[Segmenter, Segmenter]):
 
     def save(self, data: Segmenter) -> None:
         def write(folder: Path) -> None:
+            # safetensors stores contiguous tensors; inference may have left them channels_last.
+            data.model.to(memory_format=torch.contiguous_format)
             data.model.save_pretrained(str(folder))
             (folder / SEGMENTER_METADATA).write_text(
                 json.dumps(data.metadata(), indent=2), encoding="utf-8"
