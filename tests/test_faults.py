@@ -116,6 +116,10 @@ def _start_training(project: Path, epochs: int, log: Path) -> subprocess.Popen:
             cwd=project,
             stdout=output,
             stderr=subprocess.STDOUT,
+            # A shell that starts jobs in the background (`cmd &`) ignores SIGINT, and
+            # children inherit that: give the run the default handling, as a terminal would.
+            # The function only sets a signal disposition, which is safe after a fork.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
         )
 
 
