@@ -108,10 +108,10 @@ PLANNED_EPOCHS = 20
 
 
 def _start_training(project: Path, epochs: int, log: Path) -> subprocess.Popen:
-    """`kedro run --pipeline training` in its own process; its output goes to ``log``."""
+    """`kedro run --pipelines training` in its own process; its output goes to ``log``."""
     with open(log, "w") as output:
         return subprocess.Popen(
-            [sys.executable, "-m", "kedro", "run", "--env", "demo", "--pipeline", "training"]
+            [sys.executable, "-m", "kedro", "run", "--env", "demo", "--pipelines", "training"]
             + ["--params", f"training.epochs={epochs}"],
             cwd=project,
             stdout=output,
@@ -151,8 +151,9 @@ def test_a_killed_training_leaves_whole_checkpoints_and_resumes_from_them(
     run.wait(timeout=60)
     output = log.read_text()
     assert run.returncode != 0, output
-    if kill_signal == signal.SIGINT:
-        assert "Detected KeyboardInterrupt" in output
+    # SIGINT may land inside a checkpoint write (torch then raises RuntimeError, not
+    # KeyboardInterrupt): either way the run must stop unfinished.
+    assert "Pipeline execution completed" not in output
 
     run_folder = last.parent
     visible = [p for p in run_folder.iterdir() if not p.name.startswith(".")]

@@ -47,7 +47,7 @@ def test_load_segmenter_reads_the_latest_or_a_chosen_version(tmp_path: Path):
     project = copy_project(tmp_path)
     with pytest.raises(
         FileNotFoundError,
-        match="no trained model in environment .base.*--pipeline training --env base",
+        match="no trained model in environment .base.*--pipelines training --env base",
     ):
         load_segmenter(project, env="base")
     save_model(project, "2026-01-01T00.00.00.000Z", tiny_segmenter("earlier"))

@@ -53,7 +53,7 @@ def load_segmenter(
         which = f"version {version} of the trained model" if version else "trained model"
         raise FileNotFoundError(
             f"There is no {which} in environment '{env}' ({model}): run "
-            f"`kedro run --pipeline training --env {env}` first, or pass an existing version."
+            f"`kedro run --pipelines training --env {env}` first, or pass an existing version."
         )
     return model.load()
 

@@ -70,7 +70,7 @@ def test_start_checks_the_folders_and_the_model_and_names_the_run(tmp_path: Path
     with pytest.raises(FileNotFoundError, match="holds no files"):
         start_inference_run(params)
     (tmp_path / "images" / "sub" / "a.jpg").write_bytes(b"")
-    with pytest.raises(FileNotFoundError, match="no trained model in .*--pipeline training"):
+    with pytest.raises(FileNotFoundError, match="no trained model in .*--pipelines training"):
         start_inference_run(params)
     inside = _params(tmp_path, output_dir=str(tmp_path / "images" / "predictions"))
     with pytest.raises(ValueError, match="inside inference.input_dir"):

@@ -25,7 +25,7 @@ PREDICTIONS = Path("data/07_model_output/predictions/base")
 def _run_inference(
     project: Path, input_dir: Path, load_versions: dict[str, str] | None = None
 ) -> Path:
-    """`kedro run --pipeline inference [--load-versions ...]`; returns the run's new folder.
+    """`kedro run --pipelines inference [--load-versions ...]`; returns the run's new folder.
 
     Run from the project root, as `kedro run` is: the inference parameters'
     relative paths are relative to the working directory.
@@ -149,7 +149,7 @@ def test_without_a_trained_model_the_run_says_to_train_first(tmp_path: Path):
     project = copy_project(tmp_path)
     write_mixed_images(tmp_path / "images")
     with pytest.raises(
-        FileNotFoundError, match=r"no trained model in .*06_models/base.*--pipeline training"
+        FileNotFoundError, match=r"no trained model in .*06_models/base.*--pipelines training"
     ):
         _run_inference(project, tmp_path / "images")
     assert not (project / PREDICTIONS).exists()

@@ -52,7 +52,7 @@ def start_inference_run(inference: InferenceParams) -> str:
     # Kedro keeps each version of trained_model as <model_dir>/<version>/<model_dir name>.
     if not any(model_dir.glob(f"*/{model_dir.name}")):
         raise FileNotFoundError(
-            f"There is no trained model in {model_dir}: run `kedro run --pipeline training` "
+            f"There is no trained model in {model_dir}: run `kedro run --pipelines training` "
             "with the same --env first."
         )
     return generate_timestamp()

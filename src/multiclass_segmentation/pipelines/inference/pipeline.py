@@ -1,4 +1,4 @@
-"""The inference pipeline: `kedro run --pipeline inference --params "inference.input_dir=..."`."""
+"""The inference pipeline: `kedro run --pipelines inference --params "inference.input_dir=..."`."""
 
 from kedro.pipeline import Node, Pipeline
 

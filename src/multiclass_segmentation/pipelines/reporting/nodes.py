@@ -222,7 +222,7 @@ def render_study_report(
         [
             "# Study report",
             "",
-            "Rebuilt by every `kedro run` and by `kedro run --pipeline reporting` from the "
+            "Rebuilt by every `kedro run` and by `kedro run --pipelines reporting` from the "
             "reports, results and saved runs in this folder; nothing is retrained. The best "
             "model is chosen by validation "
             f"mDice; the target is a test mDice (all {classes.num_classes} classes) above "
@@ -376,7 +376,7 @@ def _eda_section(report: dict, figures: set[str], digits: int) -> list[str]:
                 f"({_figure_path(name)})"
                 for name in eda_figures
             ]
-            or ["No EDA figure saved yet: run `kedro run --pipeline eda`."]
+            or ["No EDA figure saved yet: run `kedro run --pipelines eda`."]
         ),
     ]
 
