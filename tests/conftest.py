@@ -37,6 +37,11 @@ def copy_project(parent: Path) -> Path:
     return project
 
 
+def dataset_versions(folder: Path) -> list[Path]:
+    """Kedro's version folders of a versioned dataset, oldest first."""
+    return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     return copy_project(tmp_path)
@@ -48,6 +53,7 @@ def run_kedro(
     env: str = "demo",
     pipeline: str | None = None,
     params: dict | None = None,
+    load_versions: dict[str, str] | None = None,
 ) -> dict:
     """Runs a pipeline of the project copy in-process, as `kedro run` would."""
     from kedro.framework.session import KedroSession
@@ -60,4 +66,6 @@ def run_kedro(
         with KedroSession.create(
             project_path=project, env=env, runtime_params=params or {}
         ) as session:
-            return session.run(pipeline_names=[pipeline] if pipeline else None)
+            return session.run(
+                pipeline_names=[pipeline] if pipeline else None, load_versions=load_versions
+            )

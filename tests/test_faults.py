@@ -23,7 +23,7 @@ from multiclass_segmentation.checkpointing import (
 )
 from multiclass_segmentation.datasets import AtomicJSONDataset, AtomicTextDataset
 from multiclass_segmentation.pipelines.training import nodes as training_nodes
-from tests.conftest import copy_project, run_kedro
+from tests.conftest import copy_project, dataset_versions, run_kedro
 
 CHECKPOINTS = Path("data/06_models/demo/checkpoints/demo")
 MODEL_VERSIONS = Path("data/06_models/demo/demo")
@@ -46,15 +46,7 @@ AtomicCheckpointIO().save_checkpoint(checkpoint, sys.argv[1])
 
 
 def _run_kedro(project: Path, **kwargs) -> dict:
-    """run_kedro from the project folder, like `kedro run`: checkpoint_dir is relative to it."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(project)
-        return run_kedro(project, env="demo", **kwargs)
-
-
-def _versions(folder: Path) -> list[Path]:
-    """Kedro's version folders of a versioned dataset, oldest first."""
-    return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    return run_kedro(project, env="demo", **kwargs)
 
 
 def _load(checkpoint: Path) -> dict:
@@ -162,8 +154,8 @@ def test_a_killed_training_leaves_whole_checkpoints_and_resumes_from_them(
     for checkpoint in visible:
         assert _whole(_load(checkpoint))
     # A killed run returns no model, so nothing reaches the catalog.
-    assert not _versions(project / MODEL_VERSIONS)
-    assert not _versions(project / HISTORY_VERSIONS)
+    assert not dataset_versions(project / MODEL_VERSIONS)
+    assert not dataset_versions(project / HISTORY_VERSIONS)
 
     saved_history = _load(last)["callbacks"]["EpochHistory"]["epochs"]
     saved_epochs = len(saved_history)
@@ -173,11 +165,11 @@ def test_a_killed_training_leaves_whole_checkpoints_and_resumes_from_them(
         pipeline="training",
         params={"training": {"resume": True, "epochs": PLANNED_EPOCHS}},
     )
-    history_version = _versions(project / HISTORY_VERSIONS)[-1]
+    history_version = dataset_versions(project / HISTORY_VERSIONS)[-1]
     history = json.loads((history_version / HISTORY_VERSIONS.name).read_text())
     assert [e["epoch"] for e in history] == list(range(1, PLANNED_EPOCHS + 1))
     assert history[:saved_epochs] == saved_history
-    assert len(_versions(project / MODEL_VERSIONS)) == 1
+    assert len(dataset_versions(project / MODEL_VERSIONS)) == 1
     assert [p.parent for p in (project / CHECKPOINTS).glob("*/last.ckpt")] == [run_folder]
     assert not list(run_folder.glob(".*"))
 
@@ -214,8 +206,8 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_epoch_as_best(
     with pytest.raises(FloatingPointError, match="nan at epoch 2, batch 0"):
         _run_kedro(project, pipeline="training", params={"training": {"epochs": 3}})
 
-    assert not _versions(project / MODEL_VERSIONS)
-    assert not _versions(project / HISTORY_VERSIONS)
+    assert not dataset_versions(project / MODEL_VERSIONS)
+    assert not dataset_versions(project / HISTORY_VERSIONS)
     (run_folder,) = (project / CHECKPOINTS).iterdir()
     checkpoints = {p.name: _load(p) for p in run_folder.glob("*.ckpt")}
     (best,) = run_folder.glob("best-epoch00-*.ckpt")
@@ -231,18 +223,18 @@ def test_every_run_adds_model_history_and_metrics_versions_and_keeps_the_earlier
     one_epoch = {"training": {"epochs": 1}}
     _run_kedro(project, pipeline="training", params=one_epoch)
     _run_kedro(project, pipeline="evaluation")
-    first_metrics = _versions(project / METRICS_VERSIONS)[0] / METRICS_VERSIONS.name
+    first_metrics = dataset_versions(project / METRICS_VERSIONS)[0] / METRICS_VERSIONS.name
     first_metrics_text = first_metrics.read_text()
     _run_kedro(project, pipeline="training", params=one_epoch)
     _run_kedro(project, pipeline="evaluation")
 
     for versioned in (MODEL_VERSIONS, HISTORY_VERSIONS, METRICS_VERSIONS):
-        assert len(_versions(project / versioned)) == 2, versioned
+        assert len(dataset_versions(project / versioned)) == 2, versioned
     checkpoint_runs = sorted((project / CHECKPOINTS).iterdir())
     assert len(checkpoint_runs) == 2
     assert first_metrics.read_text() == first_metrics_text
     second_metrics = json.loads(
-        (_versions(project / METRICS_VERSIONS)[1] / METRICS_VERSIONS.name).read_text()
+        (dataset_versions(project / METRICS_VERSIONS)[1] / METRICS_VERSIONS.name).read_text()
     )
     # The second evaluation scored the second run's model.
     assert Path(second_metrics["model"]["checkpoint_folder"]).name == checkpoint_runs[1].name

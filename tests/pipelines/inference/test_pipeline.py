@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import copy_project
+from tests.conftest import copy_project, run_kedro
 from tests.pipelines.inference.builders import (
     save_model,
     tiny_segmenter,
@@ -25,26 +25,15 @@ PREDICTIONS = Path("data/07_model_output/predictions/base")
 def _run_inference(
     project: Path, input_dir: Path, load_versions: dict[str, str] | None = None
 ) -> Path:
-    """`kedro run --pipelines inference [--load-versions ...]`; returns the run's new folder.
-
-    Run from the project root, as `kedro run` is: the inference parameters'
-    relative paths are relative to the working directory.
-    """
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
-
+    """`kedro run --pipelines inference [--load-versions ...]`; returns the run's new folder."""
     before = set(_runs(project))
-    bootstrap_project(project)
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        KedroSession.create(
-            project_path=project,
-            env="base",
-            runtime_params={"inference": {"input_dir": str(input_dir)}},
-        ) as session,
-    ):
-        patch.chdir(project)
-        session.run(pipeline_names=["inference"], load_versions=load_versions)
+    run_kedro(
+        project,
+        env="base",
+        pipeline="inference",
+        params={"inference": {"input_dir": str(input_dir)}},
+        load_versions=load_versions,
+    )
     (new_run,) = set(_runs(project)) - before
     return new_run
 

@@ -7,16 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project, run_kedro
-
-
-def _versions(folder: Path) -> list[Path]:
-    """Kedro's version folders of a versioned dataset, oldest first."""
-    return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+from tests.conftest import copy_project, dataset_versions, run_kedro
 
 
 def _latest_json(folder: Path) -> dict:
-    version = _versions(folder)[-1]
+    version = dataset_versions(folder)[-1]
     return json.loads((version / folder.name).read_text())
 
 
@@ -29,7 +24,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_demo_run_saves_a_versioned_model_history_and_metrics(demo_run: Path):
-    model_versions = _versions(demo_run / "data/06_models/demo/demo")
+    model_versions = dataset_versions(demo_run / "data/06_models/demo/demo")
     assert len(model_versions) == 1
     model_folder = model_versions[0] / "demo"
     assert {"config.json", "segmenter.json"} <= {p.name for p in model_folder.iterdir()}
@@ -68,8 +63,8 @@ def test_resume_keeps_the_planned_epochs_and_never_overwrites(demo_run: Path):
     # The finished run resumes at its end: its history comes back from the checkpoint.
     run_kedro(demo_run, env="demo", pipeline="training", params={"training": {"resume": True}})
     assert _latest_json(history_folder) == first_history
-    assert len(_versions(history_folder)) == 2
-    assert len(_versions(demo_run / "data/06_models/demo/demo")) == 2
+    assert len(dataset_versions(history_folder)) == 2
+    assert len(dataset_versions(demo_run / "data/06_models/demo/demo")) == 2
     checkpoint_runs = list((demo_run / "data/06_models/demo/checkpoints/demo").iterdir())
     assert len(checkpoint_runs) == 1
 
