@@ -220,9 +220,13 @@ def test_local_weights_file_of_another_encoder_is_rejected(tmp_path):
         build_model(tiny(encoder_weights=str(weights_file)), num_classes=3)
 
 
-def test_efficientnet_lite_classifier_recognises_a_cat():
-    classifier = efficientnet_lite_classifier("efficientnet_lite0")
-    image = resize(data.chelsea(), (224, 224), anti_aliasing=True)  # floats in 0..1
+# Lite0 and the base hypothesis's Lite2, each at its ImageNet resolution.
+@pytest.mark.parametrize(
+    ("variant", "size"), [("efficientnet_lite0", 224), ("tf_efficientnet_lite2", 260)]
+)
+def test_efficientnet_lite_classifier_recognises_a_cat(variant, size):
+    classifier = efficientnet_lite_classifier(variant)
+    image = resize(data.chelsea(), (size, size), anti_aliasing=True)  # floats in 0..1
     batch = torch.from_numpy((image - 0.5) / 0.5).permute(2, 0, 1)[None].float()
 
     with torch.no_grad():
@@ -231,11 +235,12 @@ def test_efficientnet_lite_classifier_recognises_a_cat():
     assert top_class in IMAGENET_CAT_CLASSES
 
 
-def test_efficientnet_lite_weights_fill_the_smp_encoder():
-    fields = {"architecture": "FPN", "encoder_name": "tu-efficientnet_lite0", "encoder_depth": 5}
+@pytest.mark.parametrize("variant", ["efficientnet_lite0", "tf_efficientnet_lite2"])
+def test_efficientnet_lite_weights_fill_the_smp_encoder(variant):
+    fields = {"architecture": "FPN", "encoder_name": f"tu-{variant}", "encoder_depth": 5}
     pretrained = build_model(ModelParams(**fields, encoder_weights="efficientnet_lite"), 3)
     random_init = build_model(ModelParams(**fields, encoder_weights=None), 3)
-    classifier_state = efficientnet_lite_classifier("efficientnet_lite0").state_dict()
+    classifier_state = efficientnet_lite_classifier(variant).state_dict()
 
     for name in ("conv_stem.weight", "blocks.3.2.conv_dw.weight", "blocks.6.0.bn3.running_var"):
         assert torch.equal(encoder_tensor(pretrained, name), classifier_state[name]), name

@@ -22,3 +22,19 @@ def markdown_table(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list
 def format_triple(values: Sequence[float], digits: int) -> str:
     """'r, g, b' with ``digits`` decimals."""
     return ", ".join(f"{v:.{digits}f}" for v in values)
+
+
+def objects_per_image_table(eda_report: dict) -> list[str]:
+    """The EDA report's objects-per-image statistics, one row per class and split; the EDA
+    and the study report both show it."""
+    splits = eda_report["splits"]
+    foreground = list(next(iter(splits.values()))["objects_per_image"])
+    return markdown_table(
+        ["class", "split", "mean", "median", "max", "images without"],
+        [
+            [name, split, o["mean"], o["median"], o["max"], o["images_without"]]
+            for name in foreground
+            for split, s in splits.items()
+            for o in [s["objects_per_image"][name]]
+        ],
+    )

@@ -96,7 +96,7 @@ def _training_params(env: str) -> TrainingParams:
 @pytest.mark.parametrize(
     ("env", "architecture", "encoder_name", "first_augmentations"),
     [
-        ("base", smp.DeepLabV3Plus, "tu-tf_efficientnet_lite0", ["HorizontalFlip", "Affine"]),
+        ("base", smp.FPN, "tu-tf_efficientnet_lite2", ["HorizontalFlip", "Affine"]),
         ("deeplabv3plus_r50", smp.DeepLabV3Plus, "resnet50", ["HorizontalFlip", "Rotate"]),
         ("unet_r34", smp.Unet, "resnet34", ["HorizontalFlip", "VerticalFlip"]),
     ],

@@ -14,7 +14,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import ndimage
 
-from multiclass_segmentation.markdown import format_triple, markdown_table
+from multiclass_segmentation.markdown import (
+    format_triple,
+    markdown_table,
+    objects_per_image_table,
+)
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.eda import EdaParams
 from multiclass_segmentation.plotting import class_legend_handles, overlay_mask
@@ -356,15 +360,7 @@ def render_eda_markdown(report: dict) -> str:
         "Objects are 8-connected components of a class with at least "
         f"{report['min_component_pixels']} pixels.",
         "",
-        *markdown_table(
-            ["class", "split", "mean", "median", "max", "images without"],
-            [
-                [name, split, o["mean"], o["median"], o["max"], o["images_without"]]
-                for name in foreground
-                for split, s in splits.items()
-                for o in [s["objects_per_image"][name]]
-            ],
-        ),
+        *objects_per_image_table(report),
         "",
         f"![Objects per image]({_figure_link('objects_per_image')})",
         "",

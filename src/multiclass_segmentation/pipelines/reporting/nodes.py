@@ -19,7 +19,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from multiclass_segmentation.markdown import format_triple, markdown_table
+from multiclass_segmentation.markdown import (
+    format_triple,
+    markdown_table,
+    objects_per_image_table,
+)
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.params.reporting import ReportingParams
@@ -311,7 +315,6 @@ def _validation_section(report: dict, reporting: ReportingParams) -> list[str]:
 def _eda_section(report: dict, figures: set[str], digits: int) -> list[str]:
     splits = report["splits"]
     names = report["classes"]
-    foreground = list(next(iter(splits.values()))["objects_per_image"])
     weights = report["class_weights"]
     channels = report["channel_statistics"]
     eda_figures = sorted(name for name in figures if name.startswith(EDA_FIGURE_PREFIX))
@@ -334,15 +337,7 @@ def _eda_section(report: dict, figures: set[str], digits: int) -> list[str]:
         "",
         f"Objects are 8-connected components of at least {report['min_component_pixels']} pixels.",
         "",
-        *markdown_table(
-            ["class", "split", "mean", "median", "max", "images without"],
-            [
-                [name, split, o["mean"], o["median"], o["max"], o["images_without"]]
-                for name in foreground
-                for split, s in splits.items()
-                for o in [s["objects_per_image"][name]]
-            ],
-        ),
+        *objects_per_image_table(report),
         "",
         "### Channel statistics (RGB, 0..1)",
         "",
