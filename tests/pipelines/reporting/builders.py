@@ -115,10 +115,12 @@ def metrics(
     architecture: str = "Unet",
     image_size: int = 256,
     best_epoch: int = 27,
+    tta: dict | None = None,
 ) -> dict:
     """metrics.json of one evaluation: the training parameters and the test scores."""
     return {
         "hypothesis": hypothesis,
+        "tta": tta or {"hflip": False, "scales": [1.0]},
         "model": {
             "best_epoch": best_epoch,
             "epochs_run": 30,

@@ -89,8 +89,14 @@ def _report(results: dict, figures: tuple[str, ...] = ()) -> str:
         eda_report(),
         results,
         {
-            "unet_r34": metrics("unet_r34", best_epoch=27),
-            "deeplabv3plus_r50": metrics("deeplabv3plus_r50", "DeepLabV3Plus", 320, 30),
+            "unet_r34": metrics("unet_r34", best_epoch=27, tta={"hflip": True, "scales": [1.0]}),
+            "deeplabv3plus_r50": metrics(
+                "deeplabv3plus_r50",
+                "DeepLabV3Plus",
+                320,
+                30,
+                tta={"hflip": True, "scales": [0.75, 1.0, 1.25]},
+            ),
         },
         {"unet_r34": history(30, 0.76)},
         dict.fromkeys(figures, _never_loaded),
@@ -105,8 +111,11 @@ def test_report_has_one_setup_and_one_score_row_per_hypothesis_best_first():
     lines = report.splitlines()
     assert (
         "| unet_r34 | Unet | resnet34 | imagenet | cross_entropy; class weights [0.1, 1.2, 1.2] "
-        "| adamw, lr 0.0002, weight decay 0.0001 | 30 of 30 (best 27) | HorizontalFlip, Rotate |"
+        "| adamw, lr 0.0002, weight decay 0.0001 | 30 of 30 (best 27) | HorizontalFlip, Rotate "
+        "| flip |"
     ) in lines
+    deeplab_setup = next(line for line in lines if line.startswith("| deeplabv3plus_r50 | Deep"))
+    assert deeplab_setup.endswith("| flip, scales 0.75/1/1.25 |")
     assert lines.index(next(line for line in lines if line.startswith("| unet_r34 |"))) < (
         lines.index(next(line for line in lines if line.startswith("| deeplabv3plus_r50 |")))
     )

@@ -410,7 +410,19 @@ def _setup(metrics: dict | None) -> dict[str, str]:
         "epochs run": epochs,
         "augmentations": ", ".join(a["name"] for a in parameters.get("augmentations", []))
         or "none",
+        "test-time augmentation": _tta_label(metrics.get("tta")),
     }
+
+
+def _tta_label(tta: dict | None) -> str:
+    """How evaluation augmented its inputs: 'flip', 'scales 0.75/1/1.25', both, or 'none'."""
+    if tta is None:
+        return "?"
+    parts = ["flip"] if tta.get("hflip") else []
+    scales = tta.get("scales", [1.0])
+    if list(scales) != [1.0]:
+        parts.append("scales " + "/".join(f"{scale:g}" for scale in scales))
+    return ", ".join(parts) or "none"
 
 
 def _differing_parameters(
