@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from multiclass_segmentation.inference import as_rgb_array, load_segmenter, predict
+from multiclass_segmentation.imaging import rgb_array
+from multiclass_segmentation.inference import load_segmenter, predict
 from tests.conftest import copy_project
 from tests.pipelines.inference.builders import save_model, tiny_segmenter
 
@@ -25,7 +26,7 @@ from tests.pipelines.inference.builders import save_model, tiny_segmenter
     ids=["rgba", "grayscale", "palette", "16-bit white", "16-bit grey"],
 )
 def test_any_image_mode_becomes_an_rgb_array(image: Image.Image, expected_first_pixel: list):
-    rgb = as_rgb_array(image)
+    rgb = rgb_array(image)
     assert (rgb.shape, rgb.dtype) == ((2, 3, 3), np.uint8)
     assert rgb[0, 0].tolist() == expected_first_pixel
 

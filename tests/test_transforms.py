@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from multiclass_segmentation.data import normalize_images
 from multiclass_segmentation.params.model import TransformSpec
-from multiclass_segmentation.transforms import build_augmentations, build_preprocessing
+from multiclass_segmentation.transforms import build_augmentations, build_resize
 
 IGNORE = 255
 
@@ -113,28 +114,36 @@ def test_seed_makes_augmentations_repeatable():
     np.testing.assert_array_equal(outputs[0]["mask"], outputs[1]["mask"])
 
 
-def test_preprocessing_resizes_normalises_and_converts_to_tensors():
-    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+def test_resize_keeps_uint8_and_resizes_masks_with_nearest_neighbours():
     image = np.empty((30, 40, 3), dtype=np.uint8)
     image[...] = (255, 0, 51)
     mask = np.zeros((30, 40), dtype=np.uint8)
     mask[:, 20:] = 2
 
-    output = build_preprocessing(64, mean, std)(image=image, mask=mask)
+    output = build_resize(64)(image=image, mask=mask)
 
     assert isinstance(output["image"], torch.Tensor)
     assert output["image"].shape == (3, 64, 64)
-    assert output["image"].dtype == torch.float32
-    expected = [(1.0 - 0.485) / 0.229, (0.0 - 0.456) / 0.224, (0.2 - 0.406) / 0.225]
-    np.testing.assert_allclose(output["image"][:, 10, 10].numpy(), expected, rtol=1e-5)
+    assert output["image"].dtype == torch.uint8
+    assert output["image"][:, 10, 10].tolist() == [255, 0, 51]
     assert output["mask"].shape == (64, 64)
     assert set(output["mask"].unique().tolist()) == {0, 2}
 
 
-def test_preprocessing_works_on_images_alone():
-    output = build_preprocessing(32, (0.5,) * 3, (0.5,) * 3)(
-        image=np.full((20, 20, 3), 255, np.uint8)
-    )
+def test_resize_works_on_images_alone():
+    output = build_resize(32)(image=np.full((20, 20, 3), 255, np.uint8))
 
     assert output["image"].shape == (3, 32, 32)
-    assert torch.allclose(output["image"], torch.ones(3, 32, 32))
+    assert torch.equal(output["image"], torch.full((3, 32, 32), 255, dtype=torch.uint8))
+
+
+def test_normalize_images_follows_the_formula_on_uint8_batches():
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    images = torch.empty(2, 3, 4, 4, dtype=torch.uint8)
+    images[:, 0], images[:, 1], images[:, 2] = 255, 0, 51
+
+    normalized = normalize_images(images, mean, std)
+
+    assert normalized.dtype == torch.float32
+    expected = [(1.0 - 0.485) / 0.229, (0.0 - 0.456) / 0.224, (0.2 - 0.406) / 0.225]
+    np.testing.assert_allclose(normalized[1, :, 3, 3].numpy(), expected, rtol=1e-5)

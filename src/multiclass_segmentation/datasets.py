@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import pandas as pd
 import segmentation_models_pytorch as smp
 import torch
 from kedro.io.core import (
@@ -19,6 +20,7 @@ from kedro.io.core import (
     get_filepath_str,
 )
 from kedro_datasets.json import JSONDataset
+from kedro_datasets.pandas import CSVDataset
 from kedro_datasets.pillow import ImageDataset
 from kedro_datasets.text import TextDataset
 from PIL import Image
@@ -145,7 +147,7 @@ class StudyResultsDataset(AbstractDataset[dict, dict]):
         )
 
 
-def _local_save_path(dataset: JSONDataset | TextDataset, remote_type: str) -> Path:
+def _local_save_path(dataset: JSONDataset | TextDataset | CSVDataset, remote_type: str) -> Path:
     if dataset._protocol != "file":
         raise DatasetError(
             f"{type(dataset).__name__} writes local files only, not "
@@ -180,4 +182,15 @@ class AtomicTextDataset(TextDataset):
                 file.write(data)
 
         write_atomically(_local_save_path(self, "text.TextDataset"), write)
+        self._invalidate_cache()
+
+
+class AtomicCSVDataset(CSVDataset):
+    """``pandas.CSVDataset`` whose save writes a temporary and renames it."""
+
+    def save(self, data: pd.DataFrame) -> None:
+        write_atomically(
+            _local_save_path(self, "pandas.CSVDataset"),
+            lambda tmp_path: data.to_csv(tmp_path, **self._save_args),
+        )
         self._invalidate_cache()

@@ -15,22 +15,8 @@ import numpy as np
 from kedro.io import Version
 from PIL import Image
 
+from multiclass_segmentation.imaging import rgb_array
 from multiclass_segmentation.segmenter import Segmenter
-
-# 16-bit grayscale PNGs open in these modes; convert("RGB") would clip them at 255.
-SIXTEEN_BIT_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
-
-
-def as_rgb_array(image: Image.Image) -> np.ndarray:
-    """An H x W x 3 uint8 RGB array of any PIL image.
-
-    Grayscale, palette, CMYK and RGBA images are converted to RGB (transparency
-    is dropped, the colour under it kept); 16-bit grayscale is scaled to 8 bits.
-    """
-    if image.mode in SIXTEEN_BIT_MODES:
-        scaled = np.asarray(image, dtype=np.float64) / 257.0
-        image = Image.fromarray(scaled.round().clip(0, 255).astype(np.uint8))
-    return np.asarray(image.convert("RGB"))
 
 
 def load_segmenter(
@@ -72,11 +58,11 @@ def predict(
     """
     if isinstance(image, (str, Path)):
         with Image.open(image) as opened:
-            rgb = as_rgb_array(opened)
+            rgb = rgb_array(opened)
     elif isinstance(image, np.ndarray):
         if image.dtype != np.uint8:
             raise ValueError(f"predict takes uint8 image arrays, got {image.dtype}")
-        rgb = as_rgb_array(Image.fromarray(image))
+        rgb = rgb_array(Image.fromarray(image))
     else:
-        rgb = as_rgb_array(image)
+        rgb = rgb_array(image)
     return segmenter.predict(rgb, hflip=hflip, scales=tuple(scales))

@@ -1,4 +1,4 @@
-"""The Lightning pieces of training: in-memory data, losses, the module, epoch history."""
+"""The Lightning pieces of training: losses, the module, epoch history."""
 
 from __future__ import annotations
 
@@ -7,38 +7,18 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import albumentations as A
 import lightning as L
-import numpy as np
 import torch
 from segmentation_models_pytorch.losses import DiceLoss, FocalLoss
 from torch import nn
-from torch.utils.data import Dataset
 
+from multiclass_segmentation.data import normalize_images
 from multiclass_segmentation.metrics import confusion_matrix, scores_from_confusion
 from multiclass_segmentation.params.training import (
     LossParams,
     OptimizerParams,
     SchedulerParams,
 )
-
-
-class InMemorySegmentationDataset(Dataset):
-    """Image/mask pairs decoded once; each item is transformed on the fly."""
-
-    def __init__(
-        self, images: Sequence[np.ndarray], masks: Sequence[np.ndarray], transform: A.Compose
-    ) -> None:
-        self.images = images
-        self.masks = masks
-        self.transform = transform
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        out = self.transform(image=self.images[index], mask=self.masks[index])
-        return out["image"], torch.as_tensor(out["mask"]).long()
 
 
 class WeightedSumLoss(nn.Module):
@@ -104,7 +84,11 @@ def build_scheduler(
 
 
 class SegmentationModule(L.LightningModule):
-    """Trains an smp model; validates with the evaluation's metric code."""
+    """Trains an smp model; validates with the evaluation's metric code.
+
+    Batches arrive as uint8 images and masks; they are normalised (``mean``,
+    ``std``) once on the model's device.
+    """
 
     def __init__(
         self,
@@ -116,9 +100,13 @@ class SegmentationModule(L.LightningModule):
         class_names: Sequence[str],
         ignore_index: int,
         background_id: int,
+        mean: Sequence[float],
+        std: Sequence[float],
     ) -> None:
         super().__init__()
         self.model = model
+        self.mean = tuple(mean)
+        self.std = tuple(std)
         self.loss = loss
         self.optimizer_params = optimizer
         self.scheduler_params = scheduler
@@ -141,6 +129,12 @@ class SegmentationModule(L.LightningModule):
     def on_fit_start(self) -> None:
         if self.device.type == "cuda":
             self.model.to(memory_format=torch.channels_last)
+
+    def on_after_batch_transfer(
+        self, batch: tuple[torch.Tensor, torch.Tensor], dataloader_idx: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        images, masks = batch
+        return normalize_images(images, self.mean, self.std), masks.long()
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.model(self._to_memory_format(images))

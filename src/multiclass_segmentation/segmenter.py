@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from multiclass_segmentation.transforms import build_preprocessing
+from multiclass_segmentation.data import normalize_images
+from multiclass_segmentation.transforms import build_resize
 
 
 @dataclass
@@ -41,42 +42,61 @@ class Segmenter:
         }
 
     @torch.inference_mode()
-    def predict_probabilities(
+    def predict_probabilities_batch(
         self,
-        image: np.ndarray,
+        images: Sequence[np.ndarray],
         *,
         hflip: bool = False,
         scales: Sequence[float] = (1.0,),
-    ) -> torch.Tensor:
-        """Class probabilities (C x H x W) at the image's original size.
+    ) -> list[torch.Tensor]:
+        """Class probabilities (C x H x W) of each RGB image, at its original size.
 
-        The image is resized to the training size (and optionally to other
-        scales and flipped, for test-time augmentation); logits are resized
-        back to the original height and width before the softmax, so images
-        of any size are scored at their own resolution.
+        The images are resized to the training size (and optionally to other
+        scales and flipped, for test-time augmentation) and run as one batch;
+        each image's logits are resized back to its own height and width before
+        the softmax, so images of any size are scored at their own resolution.
         """
         # channels_last: 1.1x (batch 1) to 1.7x (batch 16) faster on this CPU (make bench).
         self.model.eval().to(memory_format=torch.channels_last)
         device = next(self.model.parameters()).device
-        height, width = image.shape[:2]
-        probabilities = torch.zeros(len(self.class_names), height, width, device=device)
+        sizes = [image.shape[:2] for image in images]
+        probabilities = [
+            torch.zeros(len(self.class_names), height, width, device=device)
+            for height, width in sizes
+        ]
         runs = 0
         for scale in scales:
             size = max(32, int(round(self.image_size * scale / 32)) * 32)
-            tensor = build_preprocessing(size, self.mean, self.std)(image=image)["image"]
-            batch = tensor.unsqueeze(0).to(device).contiguous(memory_format=torch.channels_last)
+            resize = build_resize(size)
+            batch = torch.stack([resize(image=image)["image"] for image in images]).to(device)
+            batch = normalize_images(batch, self.mean, self.std)
+            batch = batch.contiguous(memory_format=torch.channels_last)
             for flip in (False, True) if hflip else (False,):
-                inputs = torch.flip(batch, dims=[3]) if flip else batch
-                logits = self.model(inputs)
+                logits = self.model(torch.flip(batch, dims=[3]) if flip else batch)
                 if flip:
                     logits = torch.flip(logits, dims=[3])
-                logits = F.interpolate(
-                    logits, size=(height, width), mode="bilinear", align_corners=False
-                )
-                probabilities += logits.softmax(dim=1)[0]
+                for index, (height, width) in enumerate(sizes):
+                    resized = F.interpolate(
+                        logits[index : index + 1],
+                        size=(height, width),
+                        mode="bilinear",
+                        align_corners=False,
+                    )
+                    probabilities[index] += resized.softmax(dim=1)[0]
                 runs += 1
-        return probabilities / runs
+        return [total / runs for total in probabilities]
+
+    def predict_batch(self, images: Sequence[np.ndarray], **tta: Any) -> list[np.ndarray]:
+        """The predicted label masks (H x W, uint8 class ids), each at its image's size."""
+        return [
+            probabilities.argmax(dim=0).byte().cpu().numpy()
+            for probabilities in self.predict_probabilities_batch(images, **tta)
+        ]
+
+    def predict_probabilities(self, image: np.ndarray, **tta: Any) -> torch.Tensor:
+        """Class probabilities (C x H x W) of one RGB image at its original size."""
+        return self.predict_probabilities_batch([image], **tta)[0]
 
     def predict(self, image: np.ndarray, **tta: Any) -> np.ndarray:
         """The predicted label mask (H x W, uint8 class ids) at the image's size."""
-        return self.predict_probabilities(image, **tta).argmax(dim=0).byte().cpu().numpy()
+        return self.predict_batch([image], **tta)[0]

@@ -1,4 +1,4 @@
-"""Albumentations pipelines built from parameters: training augmentations and the preprocessing.
+"""Albumentations pipelines built from parameters: training augmentations and the resize.
 
 Masks hold class ids, so every geometric transform resizes or warps them with nearest-neighbour
 interpolation and fills the area it uncovers with the ignore value (the loss and the metrics
@@ -40,15 +40,12 @@ def build_augmentations(
     return A.Compose(transforms, seed=seed)
 
 
-def build_preprocessing(
-    image_size: int,
-    mean: Sequence[float],
-    std: Sequence[float],
-) -> A.Compose:
-    """Resize to image_size x image_size, normalise, convert to tensors.
+def build_resize(image_size: int) -> A.Compose:
+    """Resize to image_size x image_size and convert to tensors, keeping uint8.
 
-    The image becomes a float32 (3, H, W) tensor normalised as (pixel / 255 - mean) / std; the
-    mask (if given) a (H, W) tensor of its original dtype, resized with nearest interpolation.
+    The image becomes a uint8 (3, H, W) tensor, the mask (if given) a (H, W) tensor
+    of its dtype, resized with nearest interpolation. Normalisation happens on the
+    model's device (``data.normalize_images``), so batches travel as uint8.
     """
     return A.Compose(
         [
@@ -58,7 +55,6 @@ def build_preprocessing(
                 interpolation=cv2.INTER_LINEAR,
                 mask_interpolation=cv2.INTER_NEAREST,
             ),
-            A.Normalize(mean=tuple(mean), std=tuple(std), max_pixel_value=255.0),
             ToTensorV2(),
         ]
     )

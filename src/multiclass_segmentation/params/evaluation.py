@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt
 
 from multiclass_segmentation.params.common import StrictModel
 
@@ -20,3 +22,7 @@ class EvaluationParams(StrictModel):
     error_examples: int = Field(4, ge=1)
     # Object-size buckets (fraction of the image area) for recall by size.
     size_buckets: list[float] = Field(default_factory=lambda: [0.0, 0.02, 0.08, 0.25, 1.0])
+    # Images predicted at once, and the DataLoader processes that read them
+    # (auto: the usable CPU cores; 0: in the evaluation process).
+    batch_size: int = Field(8, ge=1)
+    num_workers: NonNegativeInt | Literal["auto"] = "auto"

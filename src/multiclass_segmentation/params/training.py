@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, NonNegativeInt, model_validator
 
 from multiclass_segmentation.models import check_model_params
 from multiclass_segmentation.params.common import StrictModel
@@ -81,7 +81,9 @@ class TrainingParams(StrictModel):
     resume: bool = False
     # Lightning checkpoints (best by validation mDice, and the last), one folder per run.
     checkpoint_dir: str
-    num_workers: int = Field(0, ge=0)
+    # DataLoader worker processes that decode and augment: a number (0: in the training
+    # process) or auto (the usable CPU cores).
+    num_workers: NonNegativeInt | Literal["auto"] = 0
 
     @model_validator(mode="after")
     def _model_and_augmentations_build(self) -> TrainingParams:

@@ -1,11 +1,13 @@
 """Nodes of the data_validation pipeline.
 
-``inspect_split`` decodes every file of one split once and turns each library
-error and each data problem into a finding instead of an exception;
+``inspect_split`` decodes every file of one split once, keeps its facts (size,
+mode, format, hashes, class pixels) and releases its pixels, and turns each
+library error and each data problem into a finding instead of an exception;
 ``build_report`` adds the duplicate checks over all splits and the severities;
 ``render_report_markdown`` writes the report for people; ``check_report`` stops
 the run when a check with severity error failed; ``build_validated_split``
-hands the usable pairs to the next pipelines.
+hands a manifest of the usable pairs (paths and facts, no pixels) to the next
+pipelines.
 """
 
 from __future__ import annotations
@@ -19,27 +21,23 @@ from pathlib import PurePosixPath
 
 import imagehash
 import numpy as np
+import pandas as pd
 from PIL import Image
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from multiclass_segmentation import imaging
 from multiclass_segmentation.markdown import markdown_table
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.data_validation import DataValidationParams
 
 Partitions = dict[str, Callable[[], Image.Image]]
 FileRef = tuple[str, str]  # (folder under the dataset root, partition id)
-Pair = tuple[np.ndarray, np.ndarray]  # (RGB image, mask)
 
 # The dataset's folders under its root as catalog.yml lays them out; used to name files.
 IMAGE_FOLDER = "img"
 MASK_FOLDER = "labels"
-# Modes PIL converts to 8-bit RGB without clipping values (alpha is checked first).
-CONVERTIBLE_IMAGE_MODES = ("1", "L", "P", "CMYK", "YCbCr", "RGBA", "LA", "PA")
-ALPHA_MODES = ("RGBA", "LA", "PA")
-# One 8-bit channel; in a palette image the index is the class id.
-MASK_MODES = ("L", "P")
 # Multi-picture JPEGs (written by some cameras) decode as MPO but are JPEG files.
 FORMAT_ALIASES = {"MPO": "JPEG"}
 # Masks of duplicate images are compared at this size, so resized copies compare too.
@@ -56,6 +54,17 @@ PAIR_COLUMNS = (
 )
 MASK_COLUMNS = ("masks_background_only", "masks_one_class", "masks_several_classes")
 LEFT_OUT = "the pair is left out of validated data"
+# The manifest's first columns; pixel counts per class and ignore pixels follow.
+MANIFEST_COLUMNS = (
+    "id",
+    "image",
+    "mask",
+    "height",
+    "width",
+    "image_mode",
+    "image_format",
+    "image_sha256",
+)
 
 
 class DataValidationError(Exception):
@@ -72,6 +81,33 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class ImageFacts:
+    """What validation keeps of a decoded image once its pixels are released."""
+
+    height: int
+    width: int
+    mode: str
+    format: str
+    pixel_hash: str
+    perceptual_hash: np.ndarray
+
+
+@dataclass(frozen=True)
+class MaskFacts:
+    """What validation keeps of a decoded mask: its size, classes and a small thumbnail."""
+
+    height: int
+    width: int
+    class_pixels: tuple[int, ...]  # pixels of each class id 0..C-1
+    ignore_pixels: int
+    class_ids: frozenset[int]  # foreground classes present
+    thumbnail: np.ndarray
+
+
+Facts = ImageFacts | MaskFacts
+
+
+@dataclass(frozen=True)
 class ImageRecord:
     """What the duplicate checks need of a decoded image and, for a usable pair, its mask."""
 
@@ -85,39 +121,43 @@ class ImageRecord:
 
 @dataclass(frozen=True)
 class SplitInspection:
-    """Counts, findings and image fingerprints of one split."""
+    """Counts, findings, image fingerprints and the usable pairs' facts of one split.
+
+    ``pairs`` maps each usable pair's id (the file stem) to its image and mask
+    partitions and facts; no pixels are kept.
+    """
 
     summary: dict
     problems: tuple[Problem, ...]
     images: tuple[ImageRecord, ...]
+    pairs: dict[str, tuple[str, str, ImageFacts, MaskFacts]]
 
 
-def inspect_split(
-    images: Partitions, masks: Partitions, classes: ClassesParams
-) -> tuple[SplitInspection, dict[str, Pair]]:
+def inspect_split(images: Partitions, masks: Partitions, classes: ClassesParams) -> SplitInspection:
     """Checks every file of one split and pairs images with masks by file stem.
 
-    Returns the inspection and the usable pairs by id: both files decoded, the
-    image as RGB, the mask one 8-bit channel of class ids and the image's size.
+    Each file is decoded once and released after its facts are taken, so memory
+    does not grow with the number of images. A pair is usable when both files
+    decode, the image converts to RGB and the mask is one 8-bit channel of class
+    ids of the image's size.
     """
-    rgb_images, problems = _decode_folder(images, IMAGE_FOLDER, _image_to_rgb)
-    valid_masks, mask_problems = _decode_folder(
-        masks, MASK_FOLDER, partial(_check_mask, classes=classes)
+    image_facts, problems = _inspect_folder(images, IMAGE_FOLDER, _image_facts)
+    mask_facts, mask_problems = _inspect_folder(
+        masks, MASK_FOLDER, partial(_mask_facts, classes=classes)
     )
     problems += mask_problems
     image_stems, mask_stems = _files_by_stem(images), _files_by_stem(masks)
     problems += _stem_problems(image_stems, mask_stems)
 
-    pairs: dict[str, Pair] = {}
-    paired_masks: dict[str, str] = {}  # image partition -> mask partition
+    pairs: dict[str, tuple[str, str, ImageFacts, MaskFacts]] = {}
     for stem in sorted(image_stems.keys() & mask_stems.keys()):
         if len(image_stems[stem]) > 1 or len(mask_stems[stem]) > 1:
             continue
         image_partition, mask_partition = image_stems[stem][0], mask_stems[stem][0]
-        if image_partition not in rgb_images or mask_partition not in valid_masks:
+        if image_partition not in image_facts or mask_partition not in mask_facts:
             continue
-        image, mask = rgb_images[image_partition], valid_masks[mask_partition]
-        if image.shape[:2] != mask.shape:
+        image, mask = image_facts[image_partition], mask_facts[mask_partition]
+        if (image.height, image.width) != (mask.height, mask.width):
             problems.append(
                 Problem(
                     "mask_size_mismatch",
@@ -126,12 +166,13 @@ def inspect_split(
                 )
             )
             continue
-        pairs[stem] = (image, mask)
-        paired_masks[image_partition] = mask_partition
+        pairs[stem] = (image_partition, mask_partition, image, mask)
 
+    paired_masks = {image_partition: mask for image_partition, _, _, mask in pairs.values()}
+    mask_partitions = {image_partition: m for image_partition, m, _, _ in pairs.values()}
     records = tuple(
-        _image_record(partition, image, paired_masks.get(partition), valid_masks, classes)
-        for partition, image in sorted(rgb_images.items())
+        _image_record(partition, facts, mask_partitions.get(partition), paired_masks)
+        for partition, facts in sorted(image_facts.items())
     )
     images_only = image_stems.keys() - mask_stems.keys()
     masks_only = mask_stems.keys() - image_stems.keys()
@@ -142,9 +183,9 @@ def inspect_split(
         "masks_without_images": sum(len(mask_stems[stem]) for stem in masks_only),
         "complete_pairs": len(image_stems.keys() & mask_stems.keys()),
         "validated_pairs": len(pairs),
-        **_mask_class_counts(pairs, classes),
+        **_mask_class_counts([mask for *_, mask in pairs.values()], classes),
     }
-    return SplitInspection(summary, tuple(problems), records), pairs
+    return SplitInspection(summary, tuple(problems), records, pairs)
 
 
 def build_report(
@@ -252,17 +293,49 @@ def check_report(report: dict, report_md: str, params: DataValidationParams) -> 
     raise DataValidationError("\n".join(lines))
 
 
-def build_validated_split(pairs: dict[str, Pair], validation_passed: bool) -> dict[str, list]:
-    """The data contract of one split: ids, RGB images and masks of the usable pairs, by id.
+def build_validated_split(
+    inspection: SplitInspection, validation_passed: bool, classes: ClassesParams, split: str
+) -> pd.DataFrame:
+    """The data contract of one split: a manifest with a row per usable pair, not its pixels.
 
-    ``validation_passed`` is the gate's output, taken so that this runs only after the gate.
+    Columns: ``id`` (the file stem), ``image`` and ``mask`` (paths relative to the
+    dataset root), ``height``, ``width``, the image's ``image_mode``,
+    ``image_format`` and ``image_sha256``, then ``pixels_<class>`` per class and
+    ``ignore_pixels``. ``validation_passed`` is the gate's output, taken so that
+    this runs only after the gate.
     """
-    ids = sorted(pairs)
-    return {
-        "ids": ids,
-        "images": [pairs[pair_id][0] for pair_id in ids],
-        "masks": [pairs[pair_id][1] for pair_id in ids],
-    }
+    rows = []
+    for pair_id, (image_partition, mask_partition, image, mask) in sorted(inspection.pairs.items()):
+        rows.append(
+            {
+                "id": pair_id,
+                "image": _path(split, (IMAGE_FOLDER, image_partition)),
+                "mask": _path(split, (MASK_FOLDER, mask_partition)),
+                "height": image.height,
+                "width": image.width,
+                "image_mode": image.mode,
+                "image_format": image.format,
+                "image_sha256": image.pixel_hash,
+                **{
+                    f"pixels_{classes.name_of(class_id)}": mask.class_pixels[class_id]
+                    for class_id in classes.ids
+                },
+                "ignore_pixels": mask.ignore_pixels,
+            }
+        )
+    columns = [*MANIFEST_COLUMNS, *(f"pixels_{name}" for name in classes.names), "ignore_pixels"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def validated_split_builder(split: str) -> Callable[..., pd.DataFrame]:
+    """``build_validated_split`` of one split as a node function whose type hints Kedro reads."""
+
+    def build_validated(
+        inspection: SplitInspection, validation_passed: bool, classes: ClassesParams
+    ) -> pd.DataFrame:
+        return build_validated_split(inspection, validation_passed, classes, split)
+
+    return build_validated
 
 
 def _decode(load: Callable[[], Image.Image]) -> tuple[Image.Image | None, str]:
@@ -274,13 +347,16 @@ def _decode(load: Callable[[], Image.Image]) -> tuple[Image.Image | None, str]:
         return None, f"{type(cause).__name__}: {cause}"
 
 
-def _decode_folder(
+def _inspect_folder(
     partitions: Partitions,
     folder: str,
-    convert: Callable[[FileRef, Image.Image], tuple[np.ndarray | None, list[Problem]]],
-) -> tuple[dict[str, np.ndarray], list[Problem]]:
-    """The arrays of the files that decode and convert, by partition, and the problems found."""
-    arrays: dict[str, np.ndarray] = {}
+    inspect: Callable[[FileRef, Image.Image], tuple[Facts | None, list[Problem]]],
+) -> tuple[dict[str, Facts], list[Problem]]:
+    """The facts of the files that decode and pass ``inspect``, by partition, and the problems.
+
+    One file is decoded at a time and its pixels released before the next.
+    """
+    facts: dict[str, Facts] = {}
     problems: list[Problem] = []
     for partition, load in sorted(partitions.items()):
         file = (folder, partition)
@@ -290,42 +366,57 @@ def _decode_folder(
             problems.append(Problem("unreadable_file", (file,), message))
             continue
         problems += _extension_problems(file, image)
-        array, convert_problems = convert(file, image)
-        problems += convert_problems
-        if array is not None:
-            arrays[partition] = array
-    return arrays, problems
+        file_facts, file_problems = inspect(file, image)
+        problems += file_problems
+        if file_facts is not None:
+            facts[partition] = file_facts
+    return facts, problems
 
 
 def _extension_problems(file: FileRef, image: Image.Image) -> list[Problem]:
     suffix = PurePosixPath(file[1]).suffix.lower()
     expected = Image.registered_extensions().get(suffix)
-    actual = FORMAT_ALIASES.get(image.format, image.format)
+    actual = _format(image)
     if actual == expected:
         return []
     named = f"named {suffix}" if suffix else "without extension"
     return [Problem("extension_mismatch", (file,), f"is a {actual} file {named}")]
 
 
-def _image_to_rgb(file: FileRef, image: Image.Image) -> tuple[np.ndarray | None, list[Problem]]:
-    """The image as an RGB array where that is safe, and what the conversion did."""
+def _format(image: Image.Image) -> str:
+    return FORMAT_ALIASES.get(image.format, image.format)
+
+
+def _image_facts(file: FileRef, image: Image.Image) -> tuple[ImageFacts | None, list[Problem]]:
+    """The image's facts when it converts to RGB (the project's one rule), and what that did."""
+    try:
+        rgb = imaging.rgb_array(image)
+    except imaging.UnsupportedImageError as error:
+        return None, [Problem("image_mode_unsupported", (file,), f"{error}; {LEFT_OUT}")]
+    facts = ImageFacts(
+        height=rgb.shape[0],
+        width=rgb.shape[1],
+        mode=image.mode,
+        format=_format(image),
+        pixel_hash=hashlib.sha256(rgb.tobytes() + str(rgb.shape).encode()).hexdigest(),
+        perceptual_hash=imagehash.phash(Image.fromarray(rgb)).hash.flatten(),
+    )
+    return facts, _conversion_problems(file, image)
+
+
+def _conversion_problems(file: FileRef, image: Image.Image) -> list[Problem]:
+    """What converting a non-RGB image to RGB did: scaled 16 bits, dropped alpha or converted."""
     mode = image.mode
     if mode == "RGB":
-        return np.array(image), []
-    if mode not in CONVERTIBLE_IMAGE_MODES:
-        return None, [
-            Problem(
-                "image_mode_unsupported",
-                (file,),
-                f"mode {mode} has no lossless conversion to 8-bit RGB; convert the file "
-                f"yourself; {LEFT_OUT}",
-            )
+        return []
+    if mode in imaging.SIXTEEN_BIT_MODES:
+        return [
+            Problem("image_mode_converted", (file,), f"mode {mode} scaled to 8 bits (value / 257)")
         ]
-    if mode in ALPHA_MODES or "transparency" in image.info:
-        image = image.convert("RGBA")
-        transparent = np.array(image.getchannel("A")) < 255
+    if mode in imaging.ALPHA_MODES or "transparency" in image.info:
+        transparent = np.asarray(image.convert("RGBA").getchannel("A")) < 255
         if transparent.any():
-            return np.array(image.convert("RGB")), [
+            return [
                 Problem(
                     "image_transparency_dropped",
                     (file,),
@@ -334,46 +425,47 @@ def _image_to_rgb(file: FileRef, image: Image.Image) -> tuple[np.ndarray | None,
                 )
             ]
         mode = f"{mode} (fully opaque)"
-    return np.array(image.convert("RGB")), [
-        Problem("image_mode_converted", (file,), f"mode {mode} converted to RGB")
-    ]
+    return [Problem("image_mode_converted", (file,), f"mode {mode} converted to RGB")]
 
 
-def _check_mask(
+def _mask_facts(
     file: FileRef, image: Image.Image, classes: ClassesParams
-) -> tuple[np.ndarray | None, list[Problem]]:
-    """The mask array when it is one channel of class ids or the ignore value, and its problems."""
-    if image.mode not in MASK_MODES:
-        return None, [
-            Problem(
-                "mask_mode",
-                (file,),
-                f"mode {image.mode}: a mask must be one 8-bit channel (L or P) of class ids; "
-                f"{LEFT_OUT}",
-            )
-        ]
-    mask = np.array(image)
-    unexpected = np.setdiff1d(np.unique(mask), [*classes.ids, classes.ignore_index])
+) -> tuple[MaskFacts | None, list[Problem]]:
+    """The mask's facts when it is one channel of class ids or the ignore value, and problems."""
+    try:
+        mask = imaging.mask_array(image)
+    except ValueError as error:
+        return None, [Problem("mask_mode", (file,), f"{error} of class ids; {LEFT_OUT}")]
+    counts = np.bincount(mask.ravel(), minlength=256)
+    unexpected = np.setdiff1d(np.flatnonzero(counts), [*classes.ids, classes.ignore_index])
     if unexpected.size:
         return None, [
             Problem(
                 "mask_values_out_of_range",
                 (file,),
                 f"values {_preview(unexpected.tolist(), 10)} on "
-                f"{np.isin(mask, unexpected).mean():.1%} of pixels are neither class ids "
+                f"{counts[unexpected].sum() / mask.size:.1%} of pixels are neither class ids "
                 f"{list(classes.ids)} nor the ignore value {classes.ignore_index}; {LEFT_OUT}",
             )
         ]
-    if not _foreground_ids(mask, classes):
-        names = " or ".join(classes.name_of(i) for i in classes.foreground_ids)
-        return mask, [
-            Problem(
-                "mask_background_only",
-                (file,),
-                f"has no {names} pixels (only background or ignore)",
-            )
-        ]
-    return mask, []
+    class_ids = frozenset(c for c in classes.foreground_ids if counts[c])
+    thumbnail = Image.fromarray(mask).resize(MASK_THUMBNAIL_SIZE, Image.Resampling.NEAREST)
+    facts = MaskFacts(
+        height=mask.shape[0],
+        width=mask.shape[1],
+        class_pixels=tuple(int(counts[c]) for c in range(classes.num_classes)),
+        ignore_pixels=int(counts[classes.ignore_index]),
+        class_ids=class_ids,
+        thumbnail=np.asarray(thumbnail),
+    )
+    if class_ids:
+        return facts, []
+    names = " or ".join(classes.name_of(i) for i in classes.foreground_ids)
+    return facts, [
+        Problem(
+            "mask_background_only", (file,), f"has no {names} pixels (only background or ignore)"
+        )
+    ]
 
 
 def _files_by_stem(partitions: Partitions) -> dict[str, list[str]]:
@@ -414,42 +506,35 @@ def _stem_problems(
 
 def _image_record(
     partition: str,
-    image: np.ndarray,
+    facts: ImageFacts,
     mask_partition: str | None,
-    masks: dict[str, np.ndarray],
-    classes: ClassesParams,
+    paired_masks: dict[str, MaskFacts],
 ) -> ImageRecord:
     record = ImageRecord(
         image=(IMAGE_FOLDER, partition),
-        pixel_hash=hashlib.sha256(image.tobytes() + str(image.shape).encode()).hexdigest(),
-        perceptual_hash=imagehash.phash(Image.fromarray(image)).hash.flatten(),
+        pixel_hash=facts.pixel_hash,
+        perceptual_hash=facts.perceptual_hash,
     )
     if mask_partition is None:
         return record
-    mask = masks[mask_partition]
-    thumbnail = Image.fromarray(mask).resize(MASK_THUMBNAIL_SIZE, Image.Resampling.NEAREST)
+    mask = paired_masks[partition]
     return replace(
         record,
         mask=(MASK_FOLDER, mask_partition),
-        mask_thumbnail=np.array(thumbnail),
-        mask_class_ids=_foreground_ids(mask, classes),
+        mask_thumbnail=mask.thumbnail,
+        mask_class_ids=mask.class_ids,
     )
 
 
-def _foreground_ids(mask: np.ndarray, classes: ClassesParams) -> frozenset[int]:
-    return frozenset(np.intersect1d(np.unique(mask), classes.foreground_ids).tolist())
-
-
-def _mask_class_counts(pairs: dict[str, Pair], classes: ClassesParams) -> dict:
+def _mask_class_counts(masks: list[MaskFacts], classes: ClassesParams) -> dict:
     """How many masks hold no, one or several foreground classes, and each class."""
-    class_ids_per_mask = [_foreground_ids(mask, classes) for _, mask in pairs.values()]
-    classes_per_mask = Counter(min(len(ids), 2) for ids in class_ids_per_mask)
+    classes_per_mask = Counter(min(len(mask.class_ids), 2) for mask in masks)
     return {
         "masks_background_only": classes_per_mask[0],
         "masks_one_class": classes_per_mask[1],
         "masks_several_classes": classes_per_mask[2],
         "masks_with_class": {
-            classes.name_of(i): sum(i in ids for ids in class_ids_per_mask)
+            classes.name_of(i): sum(i in mask.class_ids for mask in masks)
             for i in classes.foreground_ids
         },
     }
@@ -573,8 +658,8 @@ def _class_names(class_ids: frozenset[int], classes: ClassesParams) -> str:
     return "{" + ", ".join(classes.name_of(i) for i in sorted(class_ids)) + "}"
 
 
-def _size(array: np.ndarray) -> str:
-    return f"{array.shape[1]}x{array.shape[0]}"
+def _size(facts: ImageFacts | MaskFacts) -> str:
+    return f"{facts.width}x{facts.height}"
 
 
 def _preview(items: Sequence, limit: int) -> str:

@@ -4,14 +4,14 @@ from kedro.pipeline import Node, Pipeline
 
 from multiclass_segmentation.pipelines.data_validation.nodes import (
     build_report,
-    build_validated_split,
     check_report,
     inspect_split,
     render_report_markdown,
+    validated_split_builder,
 )
 
 # The dataset's splits: img/<split>/ and labels/<split>/ under dataset.root, and
-# validated_<split> for the other pipelines.
+# validated_<split> (a manifest of the usable pairs) for the other pipelines.
 SPLITS = ("train", "val", "test")
 
 
@@ -20,7 +20,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         Node(
             inspect_split,
             inputs=[f"raw_images_{split}", f"raw_masks_{split}", "params:classes"],
-            outputs=[f"data_validation_inspection_{split}", f"data_validation_pairs_{split}"],
+            outputs=f"data_validation_inspection_{split}",
             name=f"inspect_{split}_files_node",
         )
         for split in SPLITS
@@ -59,8 +59,12 @@ def create_pipeline(**kwargs) -> Pipeline:
     ]
     validated_nodes = [
         Node(
-            build_validated_split,
-            inputs=[f"data_validation_pairs_{split}", "data_validation_passed"],
+            validated_split_builder(split),
+            inputs=[
+                f"data_validation_inspection_{split}",
+                "data_validation_passed",
+                "params:classes",
+            ],
             outputs=f"validated_{split}",
             name=f"build_validated_{split}_node",
         )

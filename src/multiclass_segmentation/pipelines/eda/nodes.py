@@ -1,25 +1,29 @@
 """Nodes of the eda pipeline: statistics of the validated splits, their figures and reports.
 
-``compute_split_statistics`` reads each split once; every other node works on
-the ``SplitStatistics`` it returns, one keyword argument per split.
+``compute_split_statistics`` streams each split's files once, keeping running
+sums; every other node works on the ``SplitStatistics`` it returns, one keyword
+argument per split (the sample grid reads only the pairs it draws).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from scipy import ndimage
 
+from multiclass_segmentation import imaging
 from multiclass_segmentation.markdown import (
     format_triple,
     markdown_table,
     objects_per_image_table,
 )
-from multiclass_segmentation.params.common import ClassesParams
+from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.eda import EdaParams
 from multiclass_segmentation.plotting import class_legend_handles, overlay_mask
 
@@ -76,13 +80,24 @@ def object_areas(mask: np.ndarray, class_id: int, min_pixels: int) -> np.ndarray
     return areas[areas >= min_pixels]
 
 
-def compute_split_statistics(data: dict, classes: ClassesParams, eda: EdaParams) -> SplitStatistics:
-    """Counts pixels, objects, co-occurrences and channel sums of one validated split."""
-    if not data["ids"]:
-        raise ValueError(
-            "A validated split holds no images; run data_validation on a dataset "
-            "with images in every split."
-        )
+def compute_split_statistics(
+    manifest: pd.DataFrame, dataset: DatasetParams, classes: ClassesParams, eda: EdaParams
+) -> SplitStatistics:
+    """Streams the validated pairs of one split from their files (one pair in memory at a time)."""
+    pairs = (
+        (row.id, *imaging.read_pair(dataset.root, row.image, row.mask))
+        for row in manifest.itertuples()
+    )
+    return statistics_of_pairs(pairs, classes, eda)
+
+
+def statistics_of_pairs(
+    pairs: Iterable[tuple[str, np.ndarray, np.ndarray]], classes: ClassesParams, eda: EdaParams
+) -> SplitStatistics:
+    """Counts pixels, objects, co-occurrences and channel sums of (id, image, mask) pairs.
+
+    Running sums only: the pairs may come from a generator, one at a time.
+    """
     num_classes = classes.num_classes
     class_pixels = np.zeros(num_classes, dtype=np.int64)
     present_image_pixels = np.zeros(num_classes, dtype=np.int64)
@@ -92,9 +107,11 @@ def compute_split_statistics(data: dict, classes: ClassesParams, eda: EdaParams)
     channel_sum = np.zeros(3)
     channel_squared_sum = np.zeros(3)
     image_sizes = []
+    ids = []
     ignore_pixels = 0
 
-    for image_id, image, mask in zip(data["ids"], data["images"], data["masks"], strict=True):
+    for image_id, image, mask in pairs:
+        ids.append(image_id)
         if image.shape[:2] != mask.shape:
             raise ValueError(
                 f"Image '{image_id}' is {image.shape[:2]} but its mask is {mask.shape}; "
@@ -123,8 +140,13 @@ def compute_split_statistics(data: dict, classes: ClassesParams, eda: EdaParams)
         channel_sum += pixels.sum(axis=0)
         channel_squared_sum += np.square(pixels).sum(axis=0)
 
+    if not ids:
+        raise ValueError(
+            "A validated split holds no images; run data_validation on a dataset "
+            "with images in every split."
+        )
     return SplitStatistics(
-        ids=list(data["ids"]),
+        ids=ids,
         image_sizes=image_sizes,
         class_pixels=class_pixels,
         ignore_pixels=ignore_pixels,
@@ -597,26 +619,30 @@ def plot_cooccurrence(classes: ClassesParams, **statistics_by_split: SplitStatis
     return figure
 
 
-def plot_sample_grid(classes: ClassesParams, eda: EdaParams, **validated_by_split: dict) -> Figure:
-    """A row of randomly picked images per split, with their foreground classes overlaid."""
+def plot_sample_grid(
+    classes: ClassesParams, eda: EdaParams, dataset: DatasetParams, **manifests: pd.DataFrame
+) -> Figure:
+    """A row of randomly picked images per split, with their foreground classes overlaid.
+
+    Only the picked pairs are read from disk.
+    """
     columns = eda.samples_per_split
-    figure = Figure(
-        figsize=(2.6 * columns, 2.8 * len(validated_by_split) + 0.6), layout="constrained"
-    )
-    axes = figure.subplots(len(validated_by_split), columns, squeeze=False)
+    figure = Figure(figsize=(2.6 * columns, 2.8 * len(manifests) + 0.6), layout="constrained")
+    axes = figure.subplots(len(manifests), columns, squeeze=False)
     rng = np.random.default_rng(eda.seed)
-    for row, (split, data) in zip(axes, validated_by_split.items(), strict=True):
-        count = min(columns, len(data["ids"]))
-        picks = sorted(rng.choice(len(data["ids"]), size=count, replace=False))
+    for row, (split, manifest) in zip(axes, manifests.items(), strict=True):
+        count = min(columns, len(manifest))
+        picks = sorted(rng.choice(len(manifest), size=count, replace=False))
         # A split with fewer images than columns leaves the rest of its row empty.
         for ax, index in zip(row, picks, strict=False):
-            mask = data["masks"][index]
-            ax.imshow(overlay_mask(data["images"][index], mask, classes))
+            pair = manifest.iloc[index]
+            image, mask = imaging.read_pair(dataset.root, pair["image"], pair["mask"])
+            ax.imshow(overlay_mask(image, mask, classes))
             # Outlines keep an object visible where its colour blends into the photo.
             for class_id in classes.foreground_ids:
                 if (mask == class_id).any():
                     ax.contour(mask == class_id, levels=[0.5], colors=[classes.rgb_of(class_id)])
-            ax.set_title(f"{split}: {data['ids'][index]}", fontsize=8)
+            ax.set_title(f"{split}: {pair['id']}", fontsize=8)
         for ax in row:
             ax.set_axis_off()
     foreground = {classes.name_of(c) for c in classes.foreground_ids}

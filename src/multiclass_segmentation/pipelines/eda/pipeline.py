@@ -28,7 +28,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             *(
                 Node(
                     func=compute_split_statistics,
-                    inputs=[f"validated_{split}", "params:classes", "params:eda"],
+                    inputs=[
+                        f"validated_{split}",
+                        "params:dataset",
+                        "params:classes",
+                        "params:eda",
+                    ],
                     outputs=f"eda_statistics_{split}",
                     name=f"compute_{split}_statistics_node",
                 )
@@ -96,7 +101,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=plot_sample_grid,
-                inputs={**classes, **eda, **validated},
+                inputs={**classes, **eda, "dataset": "params:dataset", **validated},
                 outputs="eda_samples_figure",
                 name="plot_sample_grid_node",
                 tags="figures",

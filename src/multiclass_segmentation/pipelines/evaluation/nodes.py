@@ -2,61 +2,93 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 from matplotlib.figure import Figure
 from scipy import ndimage
 
+from multiclass_segmentation import imaging
+from multiclass_segmentation.data import ManifestDataset, build_loader, collate_as_lists
 from multiclass_segmentation.metrics import (
     confusion_matrix,
     per_image_dice,
     scores_from_confusion,
 )
-from multiclass_segmentation.params.common import ClassesParams
+from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.plotting import class_legend_handles, overlay_mask
 from multiclass_segmentation.segmenter import Segmenter
 
 
-def predict_split(
-    segmenter: Segmenter, split: dict[str, list], evaluation: EvaluationParams
-) -> list[np.ndarray]:
-    """Predicted label masks, each at its image's original size."""
-    return [
-        segmenter.predict(image, hflip=evaluation.tta.hflip, scales=evaluation.tta.scales)
-        for image in split["images"]
-    ]
+def evaluate_split(
+    segmenter: Segmenter,
+    manifest: pd.DataFrame,
+    dataset: DatasetParams,
+    classes: ClassesParams,
+    evaluation: EvaluationParams,
+) -> dict[str, Any]:
+    """Predicts and scores one validated split in batches; no prediction outlives its batch."""
+    return score_predictions(
+        _predictions(segmenter, manifest, dataset, evaluation), classes, evaluation
+    )
 
 
-def _recall_by_object_size(
-    predictions: list[np.ndarray],
-    masks: list[np.ndarray],
+def _predictions(
+    segmenter: Segmenter,
+    manifest: pd.DataFrame,
+    dataset: DatasetParams,
+    evaluation: EvaluationParams,
+) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """(id, predicted mask, true mask) of each pair, each at its image's original size."""
+    loader = build_loader(
+        ManifestDataset(dataset.root, manifest["image"], manifest["mask"]),
+        batch_size=evaluation.batch_size,
+        num_workers=evaluation.num_workers,
+        collate_fn=collate_as_lists,
+    )
+    ids = iter(manifest["id"])
+    for images, masks in loader:
+        predictions = segmenter.predict_batch(
+            images, hflip=evaluation.tta.hflip, scales=evaluation.tta.scales
+        )
+        for prediction, mask in zip(predictions, masks, strict=True):
+            yield next(ids), prediction, mask
+
+
+def _add_object_recalls(
+    prediction: np.ndarray,
+    mask: np.ndarray,
     classes: ClassesParams,
     buckets: list[float],
-) -> dict[str, list[dict[str, Any]]]:
-    """Mean recall of ground-truth objects (connected components) per size bucket.
+    recalls: dict[str, list[list[float]]],
+) -> None:
+    """Appends the recall of each ground-truth object (connected component) to its size bucket.
 
     Size is the object's share of its image's area; recall is the share of the
     object's pixels predicted as its class.
     """
     eight_connected = np.ones((3, 3), dtype=bool)
-    recalls: dict[str, list[list[float]]] = {
-        classes.name_of(c): [[] for _ in buckets[:-1]] for c in classes.foreground_ids
-    }
-    for prediction, mask in zip(predictions, masks, strict=True):
-        for class_id in classes.foreground_ids:
-            components, count = ndimage.label(mask == class_id, structure=eight_connected)
-            for component in range(1, count + 1):
-                pixels = components == component
-                share = pixels.sum() / mask.size
-                bucket = int(np.searchsorted(buckets, share, side="right")) - 1
-                bucket = min(max(bucket, 0), len(buckets) - 2)
-                recall = float((prediction[pixels] == class_id).mean())
-                recalls[classes.name_of(class_id)][bucket].append(recall)
+    for class_id in classes.foreground_ids:
+        components, count = ndimage.label(mask == class_id, structure=eight_connected)
+        for component in range(1, count + 1):
+            pixels = components == component
+            share = pixels.sum() / mask.size
+            bucket = int(np.searchsorted(buckets, share, side="right")) - 1
+            bucket = min(max(bucket, 0), len(buckets) - 2)
+            recall = float((prediction[pixels] == class_id).mean())
+            recalls[classes.name_of(class_id)][bucket].append(recall)
+
+
+def _recall_by_object_size(
+    recalls: dict[str, list[list[float]]], buckets: list[float]
+) -> dict[str, list[dict[str, Any]]]:
+    """Mean recall of the objects in each size bucket, per class."""
     return {
         name: [
             {
@@ -71,16 +103,22 @@ def _recall_by_object_size(
     }
 
 
-def score_split(
-    predictions: list[np.ndarray],
-    split: dict[str, list],
+def score_predictions(
+    items: Iterable[tuple[str, np.ndarray, np.ndarray]],
     classes: ClassesParams,
     evaluation: EvaluationParams,
 ) -> dict[str, Any]:
-    """Split-level scores (TP/FP/FN summed over all pixels), per-image Dice, recall by size."""
+    """Split-level scores (TP/FP/FN summed over all pixels), per-image Dice, recall by size.
+
+    ``items`` are (id, predicted mask, true mask), consumed one at a time.
+    """
     confusion = torch.zeros(classes.num_classes, classes.num_classes, dtype=torch.long)
     per_image = []
-    for image_id, prediction, mask in zip(split["ids"], predictions, split["masks"], strict=True):
+    buckets = evaluation.size_buckets
+    recalls: dict[str, list[list[float]]] = {
+        classes.name_of(c): [[] for _ in buckets[:-1]] for c in classes.foreground_ids
+    }
+    for image_id, prediction, mask in items:
         confusion += confusion_matrix(
             torch.from_numpy(prediction).long(),
             torch.from_numpy(mask).long(),
@@ -90,13 +128,12 @@ def score_split(
         dice = per_image_dice(prediction, mask, classes.num_classes, classes.ignore_index)
         # An image whose pixels are all ignored has no Dice: None keeps the JSON valid.
         per_image.append({"id": image_id, "dice": None if np.isnan(dice) else dice})
+        _add_object_recalls(prediction, mask, classes, buckets, recalls)
     scores = scores_from_confusion(confusion, classes.names, classes.background_id)
-    scores["images"] = len(predictions)
+    scores["images"] = len(per_image)
     scores["confusion_counts"] = confusion.tolist()
     scores["per_image_dice"] = per_image
-    scores["recall_by_object_size"] = _recall_by_object_size(
-        predictions, split["masks"], classes, evaluation.size_buckets
-    )
+    scores["recall_by_object_size"] = _recall_by_object_size(recalls, buckets)
     return scores
 
 
@@ -152,27 +189,40 @@ def update_study_results(
 
 
 def plot_error_examples(
-    split: dict[str, list],
-    predictions: list[np.ndarray],
+    segmenter: Segmenter,
+    manifest: pd.DataFrame,
+    dataset: DatasetParams,
     scores: dict[str, Any],
     classes: ClassesParams,
     evaluation: EvaluationParams,
 ) -> Figure:
-    """The best and worst test images by per-image Dice: image, truth, prediction, errors."""
+    """The best and worst test images by per-image Dice: image, truth, prediction, errors.
+
+    Only the drawn images are read and predicted again, so the split's
+    predictions need not be kept.
+    """
     dice = [entry["dice"] for entry in scores["per_image_dice"]]
     scored = [index for index, value in enumerate(dice) if value is not None]
     order = sorted(scored, key=lambda index: dice[index])
     # Half the images at most, so no image shows up as both best and worst.
     count = min(evaluation.error_examples, max(1, len(order) // 2))
     picks = [("worst", i) for i in order[:count]] + [("best", i) for i in order[::-1][:count]]
+    pairs = [
+        imaging.read_pair(dataset.root, manifest["image"].iloc[i], manifest["mask"].iloc[i])
+        for _, i in picks
+    ]
+    predictions = segmenter.predict_batch(
+        [image for image, _ in pairs], hflip=evaluation.tta.hflip, scales=evaluation.tta.scales
+    )
     fig, axes = plt.subplots(len(picks), 4, figsize=(12, 3 * len(picks)), squeeze=False)
-    for row, (kind, index) in enumerate(picks):
-        image, mask, prediction = split["images"][index], split["masks"][index], predictions[index]
+    for row, ((kind, index), (image, mask), prediction) in enumerate(
+        zip(picks, pairs, predictions, strict=True)
+    ):
         wrong = (prediction != mask) & (mask != classes.ignore_index)
         errors = image.astype(np.float32) / 255.0 * 0.4
         errors[wrong] = (1.0, 0.0, 1.0)
         panels = [
-            (image, f"{kind}: {split['ids'][index]}"),
+            (image, f"{kind}: {manifest['id'].iloc[index]}"),
             (overlay_mask(image, mask, classes), "ground truth"),
             (overlay_mask(image, prediction, classes), "prediction"),
             (errors, f"errors (magenta), Dice {scores['per_image_dice'][index]['dice']:.3f}"),

@@ -4,10 +4,9 @@ from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
     assemble_metrics,
+    evaluate_split,
     plot_confusion_and_size_recall,
     plot_error_examples,
-    predict_split,
-    score_split,
     update_study_results,
 )
 
@@ -16,27 +15,19 @@ SCORED_SPLITS = ("val", "test")
 
 def create_pipeline(**kwargs) -> Pipeline:
     per_split = [
-        node
-        for split in SCORED_SPLITS
-        for node in (
-            Node(
-                func=predict_split,
-                inputs=["trained_model", f"validated_{split}", "params:evaluation"],
-                outputs=f"{split}_predictions",
-                name=f"predict_{split}_node",
-            ),
-            Node(
-                func=score_split,
-                inputs=[
-                    f"{split}_predictions",
-                    f"validated_{split}",
-                    "params:classes",
-                    "params:evaluation",
-                ],
-                outputs=f"{split}_scores",
-                name=f"score_{split}_node",
-            ),
+        Node(
+            func=evaluate_split,
+            inputs=[
+                "trained_model",
+                f"validated_{split}",
+                "params:dataset",
+                "params:classes",
+                "params:evaluation",
+            ],
+            outputs=f"{split}_scores",
+            name=f"evaluate_{split}_node",
         )
+        for split in SCORED_SPLITS
     ]
     return Pipeline(
         [
@@ -64,8 +55,9 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=plot_error_examples,
                 inputs=[
+                    "trained_model",
                     "validated_test",
-                    "test_predictions",
+                    "params:dataset",
                     "test_scores",
                     "params:classes",
                     "params:evaluation",

@@ -14,7 +14,7 @@ from kedro.io import DatasetError
 from kedro.io.core import generate_timestamp
 from PIL import Image
 
-from multiclass_segmentation.inference import as_rgb_array
+from multiclass_segmentation.imaging import rgb_array
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.evaluation import TestTimeAugmentation
 from multiclass_segmentation.params.inference import InferenceParams
@@ -75,7 +75,7 @@ def output_names(image_ids: Iterable[str]) -> dict[str, str]:
 def _predicted_mask(
     load_image: LoadImage, segmenter: Segmenter, tta: TestTimeAugmentation
 ) -> Image.Image:
-    mask = segmenter.predict(as_rgb_array(load_image()), hflip=tta.hflip, scales=tta.scales)
+    mask = segmenter.predict(rgb_array(load_image()), hflip=tta.hflip, scales=tta.scales)
     return Image.fromarray(mask)
 
 
@@ -142,7 +142,7 @@ def label_images(
 def _overlay(
     load_image: LoadImage, load_mask: LoadImage, classes: ClassesParams, alpha: float
 ) -> Image.Image:
-    image = as_rgb_array(load_image())
+    image = rgb_array(load_image())
     blended = overlay_mask(image, np.asarray(load_mask()), classes, alpha)
     return Image.fromarray((blended * 255).round().astype(np.uint8))
 

@@ -10,29 +10,29 @@ from typing import Any
 import albumentations as A
 import lightning as L
 import matplotlib.pyplot as plt
+import pandas as pd
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.strategies.launchers import _MultiProcessingLauncher
 from matplotlib.figure import Figure
-from torch.utils.data import DataLoader
 
 from multiclass_segmentation.checkpointing import (
     AtomicCheckpointIO,
     callback_state,
     remove_partial_checkpoints,
 )
+from multiclass_segmentation.data import ManifestDataset, build_loader
 from multiclass_segmentation.lightning_module import (
     EpochHistory,
-    InMemorySegmentationDataset,
     SegmentationModule,
     best_epoch,
     build_loss,
 )
 from multiclass_segmentation.models import build_model, normalization_for
-from multiclass_segmentation.params.common import ClassesParams
+from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.training import TrainingParams
 from multiclass_segmentation.segmenter import Segmenter
-from multiclass_segmentation.transforms import build_augmentations, build_preprocessing
+from multiclass_segmentation.transforms import build_augmentations, build_resize
 
 logger = logging.getLogger(__name__)
 
@@ -116,36 +116,46 @@ def _check_processes_start_here(trainer: L.Trainer, training: TrainingParams) ->
         )
 
 
+def manifest_dataset(
+    manifest: pd.DataFrame, dataset: DatasetParams, transform: A.Compose
+) -> ManifestDataset:
+    """The pairs a validated split's manifest lists, read lazily from ``dataset.root``."""
+    return ManifestDataset(dataset.root, manifest["image"], manifest["mask"], transform)
+
+
 def train_model(
-    train: dict[str, list],
-    val: dict[str, list],
+    train: pd.DataFrame,
+    val: pd.DataFrame,
+    dataset: DatasetParams,
     suggested_class_weights: dict[str, Any],
     training: TrainingParams,
     classes: ClassesParams,
     hypothesis: str,
 ) -> tuple[Segmenter, list[dict[str, Any]]]:
-    """Trains the configured model; returns the best epoch's model and the epoch history."""
+    """Trains the configured model; returns the best epoch's model and the epoch history.
+
+    ``train`` and ``val`` are manifests of validated pairs; their files are decoded
+    and augmented in DataLoader workers (``training.num_workers``).
+    """
     class_weights = resolve_class_weights(training, classes, suggested_class_weights)
     L.seed_everything(training.seed, workers=True)
     model = build_model(training.model, classes.num_classes, input_size=training.image_size)
     mean, std = normalization_for(training.model)
-    preprocessing = build_preprocessing(training.image_size, mean, std)
+    resize = build_resize(training.image_size)
     augmentations = build_augmentations(training.augmentations, ignore_index=classes.ignore_index)
-    train_transform = A.Compose([*augmentations.transforms, *preprocessing.transforms])
-    train_loader = DataLoader(
-        InMemorySegmentationDataset(train["images"], train["masks"], train_transform),
+    train_loader = build_loader(
+        manifest_dataset(
+            train, dataset, A.Compose([*augmentations.transforms, *resize.transforms])
+        ),
         batch_size=training.batch_size,
+        num_workers=training.num_workers,
         shuffle=True,
-        drop_last=len(train["images"]) > training.batch_size,
-        num_workers=training.num_workers,
-        persistent_workers=training.num_workers > 0,
-        pin_memory=torch.cuda.is_available(),
+        drop_last=len(train) > training.batch_size,
     )
-    val_loader = DataLoader(
-        InMemorySegmentationDataset(val["images"], val["masks"], preprocessing),
+    val_loader = build_loader(
+        manifest_dataset(val, dataset, resize),
         batch_size=training.batch_size,
         num_workers=training.num_workers,
-        persistent_workers=training.num_workers > 0,
     )
     module = SegmentationModule(
         model=model,
@@ -155,6 +165,8 @@ def train_model(
         class_names=classes.names,
         ignore_index=classes.ignore_index,
         background_id=classes.background_id,
+        mean=mean,
+        std=std,
     )
     run_folder, resume_from = _run_folder(Path(training.checkpoint_dir), training.resume)
     if resume_from is not None:

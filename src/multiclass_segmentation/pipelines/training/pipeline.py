@@ -13,6 +13,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "validated_train",
                     "validated_val",
+                    "params:dataset",
                     "suggested_class_weights",
                     "params:training",
                     "params:classes",
