@@ -8,9 +8,14 @@ import numpy as np
 from kedro_datasets.partitions import PartitionedDataset
 from PIL import Image
 
+from multiclass_segmentation import imaging
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.data_validation import DataValidationParams
-from multiclass_segmentation.pipelines.data_validation.nodes import build_report, inspect_split
+from multiclass_segmentation.pipelines.data_validation.nodes import (
+    build_report,
+    build_validated_split,
+    inspect_split,
+)
 from multiclass_segmentation.pipelines.data_validation.pipeline import SPLITS
 
 SIZE = 32
@@ -88,10 +93,18 @@ def load_split(root: Path, split: str) -> tuple[dict, dict]:
 
 
 def validate(root: Path, params: DataValidationParams = PARAMS) -> tuple[dict, dict[str, dict]]:
-    """The report of the dataset at ``root`` and the usable pairs of each split."""
+    """The report of the dataset at ``root`` and the usable pairs of each split.
+
+    The pairs are read back through each split's manifest, as the later
+    pipelines read them: {id: (RGB image, mask)}.
+    """
     inspections, pairs = {}, {}
     for split in SPLITS:
-        inspections[split], pairs[split] = inspect_split(*load_split(root, split), CLASSES)
+        inspections[split] = inspect_split(*load_split(root, split), CLASSES)
+        manifest = build_validated_split(inspections[split], True, CLASSES, split)
+        pairs[split] = {
+            row.id: imaging.read_pair(root, row.image, row.mask) for row in manifest.itertuples()
+        }
     report = build_report(DatasetParams(root=str(root)), CLASSES, params, **inspections)
     return report, pairs
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 
 import imagehash
@@ -14,15 +15,18 @@ from multiclass_segmentation.pipelines.data_validation.nodes import (
     DataValidationError,
     build_validated_split,
     check_report,
+    inspect_split,
     render_report_markdown,
 )
 from tests.pipelines.data_validation.builders import (
+    CLASSES,
     PARAMS,
     SIZE,
     files_of,
     findings_of,
     image_path,
     label_mask,
+    load_split,
     mask_path,
     picture,
     validate,
@@ -53,11 +57,38 @@ def test_good_dataset_has_no_findings_and_every_pair_validated(root):
         "masks_several_classes": 0,
         "masks_with_class": {"cat": 2, "dog": 1},
     }
-    validated = build_validated_split(pairs["val"], validation_passed=True)
-    assert validated["ids"] == ["val_0", "val_1"]
-    assert [image.shape for image in validated["images"]] == [(SIZE, SIZE, 3)] * 2
-    assert all(image.dtype == np.uint8 for image in validated["images"])
-    np.testing.assert_array_equal(validated["masks"][1], label_mask(2))
+    assert list(pairs["val"]) == ["val_0", "val_1"]
+    assert [image.shape for image, _ in pairs["val"].values()] == [(SIZE, SIZE, 3)] * 2
+    assert all(image.dtype == np.uint8 for image, _ in pairs["val"].values())
+    np.testing.assert_array_equal(pairs["val"]["val_1"][1], label_mask(2))
+
+
+def test_the_manifest_lists_each_usable_pair_with_its_paths_and_facts(root):
+    inspection = inspect_split(*load_split(root, "val"), CLASSES)
+
+    manifest = build_validated_split(inspection, True, CLASSES, "val")
+
+    square = (SIZE // 2) ** 2  # label_mask's square covers the middle half of each side
+    assert manifest.to_dict("records") == [
+        {
+            "id": f"val_{index}",
+            "image": f"img/val/val_{index}.jpg",
+            "mask": f"labels/val/val_{index}.png",
+            "height": SIZE,
+            "width": SIZE,
+            "image_mode": "RGB",
+            "image_format": "JPEG",
+            "image_sha256": manifest["image_sha256"][index],
+            "pixels_background": SIZE * SIZE - square,
+            "pixels_cat": square if index == 0 else 0,
+            "pixels_dog": square if index == 1 else 0,
+            "ignore_pixels": 0,
+        }
+        for index in range(2)
+    ]
+    decoded = np.asarray(Image.open(image_path(root, "val", "val_0.jpg")))
+    expected_hash = hashlib.sha256(decoded.tobytes() + str(decoded.shape).encode()).hexdigest()
+    assert manifest["image_sha256"][0] == expected_hash
 
 
 def test_pairing_reports_images_without_masks_and_masks_without_images(root):
@@ -153,16 +184,30 @@ def test_transparent_rgba_is_reported_and_converted_by_dropping_alpha(root):
 
 
 def test_image_mode_without_safe_rgb_conversion_is_an_error(root):
-    sixteen_bit = Image.fromarray(np.full((SIZE, SIZE), 40000, dtype=np.uint16))
+    floats = Image.fromarray(np.full((SIZE, SIZE), 0.5, dtype=np.float32))
     image_path(root, "test", "test_1.jpg").unlink()
-    write_image(image_path(root, "test", "test_1.png"), sixteen_bit)
+    write_image(image_path(root, "test", "test_1.tif"), floats)
 
     report, pairs = validate(root)
 
     [finding] = findings_of(report, "image_mode_unsupported")
     assert finding["severity"] == "error"
-    assert finding["files"] == ["img/test/test_1.png"]
+    assert finding["files"] == ["img/test/test_1.tif"]
+    assert "mode F" in finding["message"]
     assert "test_1" not in pairs["test"]
+
+
+def test_sixteen_bit_images_are_scaled_to_eight_bits(root):
+    sixteen_bit = Image.fromarray(np.full((SIZE, SIZE), 257 * 156, dtype=np.uint16))
+    image_path(root, "test", "test_1.jpg").unlink()
+    write_image(image_path(root, "test", "test_1.png"), sixteen_bit)
+
+    report, pairs = validate(root)
+
+    [finding] = findings_of(report, "image_mode_converted")
+    assert finding["files"] == ["img/test/test_1.png"]
+    assert "scaled to 8 bits" in finding["message"]
+    np.testing.assert_array_equal(pairs["test"]["test_1"][0], np.full((SIZE, SIZE, 3), 156))
 
 
 def test_mask_problems(root):

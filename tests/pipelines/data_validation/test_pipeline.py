@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import csv
 import json
-import pickle
 
 import numpy as np
 import pytest
@@ -41,12 +41,17 @@ def test_good_dataset_is_reported_and_handed_over(project_copy, tmp_path):
     assert {split: report["summary"][split]["validated_pairs"] for split in SPLITS} == GOOD_COUNTS
     markdown = (project_copy / "data" / "08_reporting" / "data_validation.md").read_text()
     assert "| train | 3 | 3 | 0 | 0 | 3 | 3 |" in markdown
+    # The hand-over is a manifest a person can open: paths and facts, no pixels.
     for split, count in GOOD_COUNTS.items():
-        with (project_copy / "data" / "03_primary" / f"{split}.pkl").open("rb") as file:
-            validated = pickle.load(file)
-        assert validated["ids"] == [f"{split}_{index}" for index in range(count)]
-        assert all(image.shape == (SIZE, SIZE, 3) for image in validated["images"])
-        np.testing.assert_array_equal(validated["masks"][0], label_mask(1))
+        with (project_copy / "data" / "03_primary" / f"{split}.csv").open() as file:
+            rows = list(csv.DictReader(file))
+        assert [row["id"] for row in rows] == [f"{split}_{index}" for index in range(count)]
+        assert [row["image"] for row in rows] == [
+            f"img/{split}/{split}_{index}.jpg" for index in range(count)
+        ]
+        assert {(row["height"], row["width"]) for row in rows} == {(str(SIZE), str(SIZE))}
+        cat_pixels = int(np.count_nonzero(label_mask(1) == 1))
+        assert rows[0]["pixels_cat"] == str(cat_pixels)
 
 
 def test_errors_stop_the_run_after_the_reports_are_saved(project_copy, tmp_path):
@@ -64,7 +69,7 @@ def test_errors_stop_the_run_after_the_reports_are_saved(project_copy, tmp_path)
     report = _report(project_copy)
     assert (report["passed"], report["errors"]) == (False, 2)
     assert (project_copy / "data" / "08_reporting" / "data_validation.md").exists()
-    assert not (project_copy / "data" / "03_primary" / "train.pkl").exists()
+    assert not (project_copy / "data" / "03_primary" / "train.csv").exists()
 
 
 @pytest.mark.slow
@@ -77,5 +82,5 @@ def test_real_dataset_has_every_pair_and_no_errors(project_copy):
     for key in ("complete_pairs", "validated_pairs"):
         assert {split: report["summary"][split][key] for split in SPLITS} == expected
     assert report["errors"] == 0
-    with (project_copy / "data" / "03_primary" / "test.pkl").open("rb") as file:
-        assert len(pickle.load(file)["ids"]) == 120
+    with (project_copy / "data" / "03_primary" / "test.csv").open() as file:
+        assert len(list(csv.DictReader(file))) == 120

@@ -6,11 +6,12 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from multiclass_segmentation.params.common import ClassesParams
+from multiclass_segmentation.imaging import read_pair
+from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.eda import EdaParams
 from multiclass_segmentation.pipelines.eda.nodes import (
+    SplitStatistics,
     build_eda_report,
     channel_statistics,
     compute_split_statistics,
@@ -22,9 +23,11 @@ from multiclass_segmentation.pipelines.eda.nodes import (
     plot_objects_per_image,
     plot_sample_grid,
     render_eda_markdown,
+    statistics_of_pairs,
     suggest_class_weights,
 )
 from tests.conftest import REAL_DATASET
+from tests.manifests import write_split
 
 CLASSES = ClassesParams(
     names=("background", "cat", "dog"),
@@ -62,9 +65,25 @@ def _split() -> dict:
     }
 
 
+def _statistics(split: dict) -> SplitStatistics:
+    pairs = zip(split["ids"], split["images"], split["masks"], strict=True)
+    return statistics_of_pairs(pairs, CLASSES, EDA)
+
+
 @pytest.fixture
 def statistics():
-    return compute_split_statistics(_split(), CLASSES, EDA)
+    return _statistics(_split())
+
+
+def test_the_node_streams_the_pairs_its_manifest_lists_from_their_files(tmp_path, statistics):
+    split = _split()
+    manifest = write_split(tmp_path, "train", split["ids"], split["images"], split["masks"])
+
+    from_files = compute_split_statistics(manifest, DatasetParams(root=str(tmp_path)), CLASSES, EDA)
+
+    assert from_files.ids == ["a", "b"]
+    np.testing.assert_array_equal(from_files.class_pixels, [24, 5, 2])
+    np.testing.assert_array_equal(from_files.channel_sum, statistics.channel_sum)
 
 
 def test_pixels_are_counted_per_class_without_ignore_pixels(statistics):
@@ -96,9 +115,7 @@ def test_channel_statistics_of_two_constant_images(statistics):
 
 
 def test_channel_statistics_pool_the_pixels_of_several_splits(statistics):
-    darker = compute_split_statistics(
-        {"ids": ["c"], "images": [_constant_image((0, 0, 0))], "masks": [MASK_B]}, CLASSES, EDA
-    )
+    darker = _statistics({"ids": ["c"], "images": [_constant_image((0, 0, 0))], "masks": [MASK_B]})
     # R over 48 pixels: 16 of 10, 16 of 30, 16 of 0.
     assert channel_statistics(statistics, darker)["mean_0_255"][0] == pytest.approx(40 / 3)
 
@@ -141,7 +158,7 @@ def test_weights_need_labelled_train_pixels():
         "images": [_constant_image((0, 0, 0))],
         "masks": [np.full((4, 4), 255, dtype=np.uint8)],
     }
-    statistics = compute_split_statistics(all_ignored, CLASSES, EDA)
+    statistics = _statistics(all_ignored)
     with pytest.raises(ValueError, match="no labelled pixels"):
         suggest_class_weights(statistics, CLASSES, EDA)
 
@@ -150,12 +167,12 @@ def test_unknown_mask_values_are_reported_with_the_image_id():
     split = _split()
     split["masks"] = [MASK_A, np.full((4, 4), 7, dtype=np.uint8)]
     with pytest.raises(ValueError, match=r"'b' holds values \[7\]"):
-        compute_split_statistics(split, CLASSES, EDA)
+        _statistics(split)
 
 
 def test_an_empty_split_is_an_error():
     with pytest.raises(ValueError, match="no images"):
-        compute_split_statistics({"ids": [], "images": [], "masks": []}, CLASSES, EDA)
+        _statistics({"ids": [], "images": [], "masks": []})
 
 
 def test_report_and_markdown_hold_the_numbers_per_split(statistics):
@@ -205,16 +222,16 @@ def test_cooccurrence_heatmap_is_annotated_with_counts(statistics):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["background", "cat", "dog"]
 
 
-def test_sample_grid_is_reproducible_and_titled_with_split_and_id():
-    six_images = {
-        "ids": [f"img{i}" for i in range(6)],
-        "images": [_constant_image((i, i, i)) for i in range(6)],
-        "masks": [MASK_B] * 6,
-    }
+def test_sample_grid_is_reproducible_and_titled_with_split_and_id(tmp_path):
+    ids = [f"img{i}" for i in range(6)]
+    six_images = [_constant_image((i, i, i)) for i in range(6)]
+    train = write_split(tmp_path, "train", ids, six_images, [MASK_B] * 6)
+    val = write_split(tmp_path, "val", **_split())
+    dataset = DatasetParams(root=str(tmp_path))
 
     def titles(seed: int) -> list[str]:
         eda = EDA.model_copy(update={"seed": seed})
-        figure = plot_sample_grid(CLASSES, eda, train=six_images, val=_split())
+        figure = plot_sample_grid(CLASSES, eda, dataset, train=train, val=val)
         return [ax.get_title() for ax in figure.axes if ax.get_title()]
 
     first = titles(seed=3)
@@ -229,16 +246,11 @@ def test_every_class_has_pixels_in_every_split_of_the_real_dataset():
     if not REAL_DATASET.exists():
         pytest.skip(f"the real dataset is not at {REAL_DATASET}")
     for split in ("train", "val", "test"):
-        images = sorted((REAL_DATASET / "img" / split).glob("*.jpg"))
-        data = {
-            "ids": [path.stem for path in images],
-            "images": [np.asarray(Image.open(path).convert("RGB")) for path in images],
-            "masks": [
-                np.asarray(Image.open(REAL_DATASET / "labels" / split / f"{path.stem}.png"))
-                for path in images
-            ],
-        }
-        statistics = compute_split_statistics(data, CLASSES, EdaParams())
+        pairs = (
+            (path.stem, *read_pair(REAL_DATASET, path, f"labels/{split}/{path.stem}.png"))
+            for path in sorted((REAL_DATASET / "img" / split).glob("*.jpg"))
+        )
+        statistics = statistics_of_pairs(pairs, CLASSES, EdaParams())
         assert (statistics.class_pixels > 0).all(), split
         assert statistics.ignore_pixels == 0
         weights = suggest_class_weights(statistics, CLASSES, EdaParams())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pickle
 import re
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 from multiclass_segmentation.pipelines.eda.pipeline import SPLITS
 from tests.conftest import run_kedro
+from tests.manifests import write_split
 
 FIGURES = ("image_sizes", "class_pixels", "objects_per_image", "object_sizes", "cooccurrence")
 
@@ -36,12 +36,14 @@ def _validated_split(num_images: int) -> dict:
 
 def test_eda_pipeline_writes_reports_figures_and_class_weights(project_copy: Path):
     sizes = {"train": 4, "val": 2, "test": 3}
+    dataset = project_copy / "dataset"
     for split in SPLITS:
-        with (project_copy / "data/03_primary" / f"{split}.pkl").open("wb") as file:
-            pickle.dump(_validated_split(sizes[split]), file)
+        manifest = write_split(dataset, split, **_validated_split(sizes[split]))
+        manifest.to_csv(project_copy / "data/03_primary" / f"{split}.csv", index=False)
 
     # Objects here are 9 and 16 pixels, below the default speck size of 20.
-    run_kedro(project_copy, env="base", pipeline="eda", params={"eda": {"min_component_pixels": 5}})
+    params = {"eda": {"min_component_pixels": 5}, "dataset": {"root": str(dataset)}}
+    run_kedro(project_copy, env="base", pipeline="eda", params=params)
 
     reporting = project_copy / "data/08_reporting"
     report = json.loads((reporting / "eda.json").read_text())

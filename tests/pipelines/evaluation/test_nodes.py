@@ -8,7 +8,7 @@ import pytest
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.pipelines.evaluation.nodes import (
-    score_split,
+    score_predictions,
     update_study_results,
 )
 
@@ -18,19 +18,19 @@ CLASSES = ClassesParams(
 EVALUATION = EvaluationParams(size_buckets=[0.0, 0.1, 1.0])
 
 
-def _split(masks: list[np.ndarray]) -> dict[str, list]:
-    return {
-        "ids": [f"img{i}" for i in range(len(masks))],
-        "images": [np.zeros((*m.shape, 3), np.uint8) for m in masks],
-        "masks": masks,
-    }
+def score_split(
+    predictions: list[np.ndarray], masks: list[np.ndarray], classes, evaluation
+) -> dict:
+    """The scores of predictions of images named img0, img1, ..., consumed one at a time."""
+    ids = [f"img{i}" for i in range(len(masks))]
+    return score_predictions(iter(zip(ids, predictions, masks, strict=True)), classes, evaluation)
 
 
 def test_perfect_predictions_score_one_everywhere():
     mask = np.zeros((10, 10), np.uint8)
     mask[2:5, 2:5] = 1
     mask[6:9, 6:9] = 2
-    scores = score_split([mask.copy()], _split([mask]), CLASSES, EVALUATION)
+    scores = score_split([mask.copy()], [mask], CLASSES, EVALUATION)
     assert scores["mdice"] == pytest.approx(1.0)
     assert scores["fg_mdice"] == pytest.approx(1.0)
     assert scores["per_image_dice"] == [{"id": "img0", "dice": pytest.approx(1.0)}]
@@ -48,7 +48,7 @@ def test_scores_sum_counts_over_the_split_and_skip_ignore_pixels():
     second_prediction[2:4, 2:4] = 2
     scores = score_split(
         [np.zeros((4, 4), np.uint8), second_prediction],
-        _split([first, second]),
+        [first, second],
         CLASSES,
         EVALUATION,
     )
@@ -67,7 +67,7 @@ def test_recall_by_object_size_buckets_objects():
     mask[5:10, 5:10] = 1  # 25%: large bucket
     prediction = mask.copy()
     prediction[0:2, 0:2] = 0  # the small cat is missed entirely
-    scores = score_split([prediction], _split([mask]), CLASSES, EVALUATION)
+    scores = score_split([prediction], [mask], CLASSES, EVALUATION)
     small, large = scores["recall_by_object_size"]["cat"]
     assert (small["objects"], small["mean_recall"]) == (1, 0.0)
     assert (large["objects"], large["mean_recall"]) == (1, 1.0)
