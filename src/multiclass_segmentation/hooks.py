@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
+from kedro.io import CatalogProtocol, MemoryDataset
+from kedro.pipeline import Pipeline
 
+from multiclass_segmentation.distributed import torchrun_process
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.synthetic import SyntheticDatasetParams, write_synthetic_dataset
 
@@ -19,14 +23,15 @@ class SyntheticDatasetHook:
 
     Only an environment whose parameters hold ``synthetic_dataset`` (the demo)
     does this, and only when ``dataset.root`` does not exist yet, so a user's
-    data is never touched.
+    data is never touched. Not under torchrun, which runs only training
+    (TorchrunHook): the many processes would write the same files at once.
     """
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
         # The raw configuration: context.params holds the nodes' validated models.
         params = context.config_loader["parameters"]
-        if not params.get("synthetic_dataset"):
+        if not params.get("synthetic_dataset") or torchrun_process() is not None:
             return
         root = Path(params["dataset"]["root"])
         if not root.is_absolute():
@@ -36,3 +41,47 @@ class SyntheticDatasetHook:
         settings = SyntheticDatasetParams.model_validate(params["synthetic_dataset"])
         write_synthetic_dataset(root, settings, ClassesParams.model_validate(params["classes"]))
         logger.info("Wrote the synthetic demo dataset to %s", root)
+
+
+# The pipeline that torchrun may run: its nodes carry this tag.
+TORCHRUN_PIPELINE = "training"
+
+
+class TorchrunHook:
+    """Lets ``torchrun ... -m multiclass_segmentation --pipelines training`` train one model.
+
+    torchrun starts the same ``kedro run`` in every process; each process is a
+    DDP rank of the training node (distributed.py). Only global rank 0 saves:
+    on the other ranks every dataset the run would write becomes a
+    MemoryDataset. Any pipeline other than training is refused, since every
+    rank would redo it (validation, EDA, evaluation) and save its outputs.
+    Outside torchrun this hook does nothing.
+    """
+
+    @hook_impl(tryfirst=True)  # before the tracking hook starts a task for a refused run
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: CatalogProtocol
+    ) -> None:
+        process = torchrun_process()
+        if process is None:
+            return
+        others = sorted(n.name for n in pipeline.nodes if TORCHRUN_PIPELINE not in n.tags)
+        if others:
+            raise ValueError(
+                f"Under torchrun only the {TORCHRUN_PIPELINE} pipeline runs (--pipelines "
+                f"{TORCHRUN_PIPELINE}): every one of the {process.world_size} processes would "
+                f"redo and save the other nodes ({', '.join(others)}). Run data_validation and "
+                "eda once before, on one machine, with plain `kedro run`, on storage every "
+                "machine reads (README, Several GPUs / machines)."
+            )
+        if process.is_global_zero:
+            return
+        # Replacing a dataset is DataCatalog.__setitem__; node outputs flow on in memory.
+        for name in sorted(pipeline.all_outputs()):
+            catalog[name] = MemoryDataset(copy_mode="assign")
+        logger.info(
+            "torchrun rank %d of %d (machine %d): training only, global rank 0 saves the outputs",
+            process.rank,
+            process.world_size,
+            process.node_rank,
+        )

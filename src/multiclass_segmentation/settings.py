@@ -2,10 +2,11 @@
 
 from kedro.config import OmegaConfigLoader
 
-from multiclass_segmentation.hooks import SyntheticDatasetHook
+from multiclass_segmentation.hooks import SyntheticDatasetHook, TorchrunHook
 from multiclass_segmentation.tracking import ClearMLTrackingHook
 
-HOOKS = (SyntheticDatasetHook(), ClearMLTrackingHook())
+# TorchrunHook: under torchrun, only global rank 0 saves (README, Several GPUs / machines).
+HOOKS = (SyntheticDatasetHook(), ClearMLTrackingHook(), TorchrunHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

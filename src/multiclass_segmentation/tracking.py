@@ -33,6 +33,7 @@ from kedro.io import CatalogProtocol
 from kedro.pipeline import Node, Pipeline
 from pydantic import Field, ValidationError
 
+from multiclass_segmentation.distributed import is_secondary_rank
 from multiclass_segmentation.params.common import StrictModel
 
 if TYPE_CHECKING:
@@ -236,7 +237,8 @@ class ClearMLTrackingHook:
     ) -> None:
         self._task = None
         self._catalog = catalog
-        if not self._settings.enabled:
+        # Under torchrun only global rank 0 saves the outputs, and reports them.
+        if not self._settings.enabled or is_secondary_rank():
             return
         env = run_params.get("env") or "base"
         hypothesis = str(self._parameters.get("hypothesis") or env)

@@ -22,6 +22,12 @@ from multiclass_segmentation.checkpointing import (
     remove_partial_checkpoints,
 )
 from multiclass_segmentation.data import ManifestDataset, build_loader
+from multiclass_segmentation.distributed import (
+    is_secondary_rank,
+    launched_by_torchrun,
+    log_final_weights,
+    trainer_arguments,
+)
 from multiclass_segmentation.lightning_module import (
     EpochHistory,
     SegmentationModule,
@@ -102,17 +108,19 @@ def _check_resume_epochs(checkpoint_path: Path, training: TrainingParams) -> Non
 def _check_processes_start_here(trainer: L.Trainer, training: TrainingParams) -> None:
     """Refuses strategies whose extra processes rerun the whole `kedro run`.
 
-    ``ddp`` starts each extra process by re-running the command line, and
-    torchrun starts every process itself: each would run every node and save
-    its own outputs. ``ddp_spawn`` starts them inside this node instead.
+    ``ddp`` started from a plain `kedro run` starts each extra process by
+    re-running the command line: each would run every node and save its own
+    outputs. ``ddp_spawn`` starts them inside this node instead, and under
+    torchrun the TorchrunHook lets only global rank 0 save (hooks.py).
     """
     started_here = isinstance(trainer.strategy.launcher, _MultiProcessingLauncher)
-    if trainer.world_size > 1 and not started_here:
+    if trainer.world_size > 1 and not (started_here or launched_by_torchrun(trainer)):
         raise ValueError(
             f"training.trainer.strategy '{training.trainer.strategy}' trains in "
             f"{trainer.world_size} processes that each rerun the whole `kedro run` and save "
             "their own outputs; set training.trainer.strategy to ddp_spawn, which starts "
-            "them inside the training node (see README, Several GPUs / machines)."
+            "them inside the training node, or launch the run with torchrun "
+            "(see README, Several GPUs / machines)."
         )
 
 
@@ -171,8 +179,9 @@ def train_model(
     run_folder, resume_from = _run_folder(Path(training.checkpoint_dir), training.resume)
     if resume_from is not None:
         _check_resume_epochs(resume_from, training)
-        for partial in remove_partial_checkpoints(run_folder):
-            logger.info("Removed %s, a checkpoint write that a killed run left", partial)
+        if not is_secondary_rank():  # under torchrun, one process tidies the shared folder
+            for partial in remove_partial_checkpoints(run_folder):
+                logger.info("Removed %s, a checkpoint write that a killed run left", partial)
     checkpoint = ModelCheckpoint(
         dirpath=run_folder,
         filename="best-epoch{epoch:02d}-mdice{val_mdice:.4f}",
@@ -189,7 +198,9 @@ def train_model(
                 monitor="val_mdice", mode="max", patience=training.early_stopping_patience
             )
         )
-    trainer_args = training.trainer.model_dump(exclude={"precision"}, exclude_none=True)
+    trainer_args = trainer_arguments(
+        training.trainer.model_dump(exclude={"precision"}, exclude_none=True)
+    )
     trainer = L.Trainer(
         max_epochs=training.epochs,
         precision=_precision(training),
@@ -201,13 +212,16 @@ def train_model(
         **trainer_args,
     )
     _check_processes_start_here(trainer, training)
-    logger.info("Checkpoints of this run go to %s", run_folder)
+    if trainer.is_global_zero:  # other torchrun ranks use rank 0's folder (ModelCheckpoint)
+        logger.info("Checkpoints of this run go to %s", run_folder)
     trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from)
+    log_final_weights(trainer, module)
     if not history.epochs:
         # ddp_spawn's processes fill copies of the callbacks; the last checkpoint holds theirs.
         history.load_state_dict(callback_state(run_folder / LAST_CHECKPOINT, history))
 
-    if checkpoint.best_model_path:
+    # Only rank 0 wrote the checkpoints: on another machine the file may not exist.
+    if checkpoint.best_model_path and trainer.is_global_zero:
         best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=False)
         module.load_state_dict(best["state_dict"])
     model = module.model.to("cpu").to(memory_format=torch.contiguous_format).eval()
