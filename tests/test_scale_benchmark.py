@@ -105,5 +105,7 @@ def test_sizes_and_stages():
     assert scale._check_stages("eda,data_validation") == ["data_validation", "eda"]
     with pytest.raises(SystemExit, match="training"):
         scale._check_stages("data_validation,evaluation")
+    with pytest.raises(SystemExit, match="eda"):  # its suggested class weights
+        scale._check_stages("data_validation,training,evaluation")
     with pytest.raises(SystemExit, match="unknown"):
         scale._check_stages("data_validation,reporting")
