@@ -11,7 +11,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export NO_ALBUMENTATIONS_UPDATE := 1
 export MPLBACKEND := Agg
 
-.PHONY: help install data run demo test lint format viz bench
+.PHONY: help install data run demo test lint format viz bench bench-scale
 
 help:
 	@echo "make run    - set up .venv, get the dataset, run every pipeline (kedro run)"
@@ -20,6 +20,7 @@ help:
 	@echo "make demo   - run every pipeline on the synthetic demo dataset (seconds)"
 	@echo "make viz    - show the pipelines in kedro-viz"
 	@echo "make bench  - speed benchmarks -> benchmarks/results/<time>.json (on an idle machine)"
+	@echo "make bench-scale N=600 - time and peak memory of each stage at N and 4N images"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -59,3 +60,11 @@ viz: install
 
 bench: install
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/run.py --env $(ENV)
+
+# Time and peak memory of each pipeline stage at N and 4N synthetic 512 px images
+# (all splits together), on a copy of the configuration: data/ is not touched.
+# SCALE_ARGS passes more options, e.g. SCALE_ARGS="--work-dir /tmp/scale" keeps the datasets.
+N ?= 600
+SCALE_ARGS ?=
+bench-scale: install
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/run.py --scale $(N) $(SCALE_ARGS)

@@ -3,11 +3,13 @@
     .venv/bin/python benchmarks/run.py                 # the base hypothesis, conf/base
     .venv/bin/python benchmarks/run.py --env unet_r34  # another hypothesis environment
     .venv/bin/python benchmarks/run.py --quick         # a tiny smoke configuration
+    .venv/bin/python benchmarks/run.py --scale 600     # memory and time per stage at N, 4N images
 
 Training and inference each run in a subprocess of their own, so each reports
 its own peak resident memory. The GPU section runs where CUDA is available.
 Results go to benchmarks/results/<UTC time>.json (or --output); the README's
-Benchmarks section explains each field.
+Benchmarks section explains each field. The scale section (--scale, --scale-sizes)
+lives in benchmarks/scale.py, which has options of its own.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ INFERENCE_BATCH_SIZES = (1, 16)
 # The GPU section's model: DeepLabV3+ on ResNet-50 at 256 px, in mixed precision.
 GPU_MODEL = {"architecture": "DeepLabV3Plus", "encoder_name": "resnet50", "encoder_weights": None}
 GPU_IMAGE_SIZE = 256
+SCALE_FLAGS = ("--scale", "--scale-sizes")
 
 
 @dataclass
@@ -59,6 +62,12 @@ class Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if any(arg.split("=")[0] in SCALE_FLAGS for arg in argv):
+        # The scale section is a benchmark of its own, with its own options.
+        from scale import main as scale_main  # benchmarks/scale.py, next to this script
+
+        return scale_main(argv)
     args = _parser().parse_args(argv)
     if args.section:
         settings = Settings(**json.loads(Path(args.settings).read_text()))
@@ -118,6 +127,16 @@ def _parser() -> argparse.ArgumentParser:
         help="smoke test: the demo's tiny model, 64 px, 2 steps",
     )
     parser.add_argument("--output", type=Path, help="JSON file (default benchmarks/results/)")
+    # Listed for --help only: main() hands these to benchmarks/scale.py.
+    parser.add_argument(
+        "--scale",
+        metavar="N",
+        help="instead: time and peak memory of each pipeline stage at N and 4N synthetic "
+        "512 px images (see benchmarks/scale.py --help for its options)",
+    )
+    parser.add_argument(
+        "--scale-sizes", metavar="N[,M...]", help="the same at these sizes, e.g. 10000"
+    )
     parser.add_argument("--section", choices=sorted(SECTIONS), help=argparse.SUPPRESS)
     parser.add_argument("--settings", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
