@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import io
 import json
 import os
 import platform
@@ -53,7 +52,7 @@ class Settings:
     steps: int
     warmup: int
     inference_steps: int
-    num_workers: int
+    num_workers: int | str
     distinct_images: int
     compile_backend: str
     gpu_batch_size: int
@@ -111,7 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--inference-steps", type=_positive, help="timed batches a variant (default 20)"
     )
-    parser.add_argument("--num-workers", type=int, help="default: training.num_workers")
+    parser.add_argument(
+        "--num-workers", type=_workers, help="a number or auto (default: training.num_workers)"
+    )
     parser.add_argument(
         "--compile-backend", help="torch.compile backend (default inductor; eager with --quick)"
     )
@@ -141,6 +142,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--settings", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     return parser
+
+
+def _workers(value: str) -> int | str:
+    return value if value == "auto" else int(value)
 
 
 def _positive(value: str) -> int:
@@ -237,22 +242,25 @@ def _peak_rss_mb() -> float:
 # --- data ---------------------------------------------------------------------------------
 
 
-def _encoded_samples(settings: Settings) -> list[tuple[bytes, bytes]]:
-    """(JPEG image, PNG mask) file contents: the dataset's or synthetic ones of the same kind."""
-    if settings.dataset_root:
-        root = Path(settings.dataset_root)
-        images = sorted((root / "img" / "train").glob("*.jpg"))[: settings.distinct_images]
-        if not images:
-            raise FileNotFoundError(f"--dataset-root {root} has no img/train/*.jpg")
-        return [
-            (image.read_bytes(), (root / "labels" / "train" / f"{image.stem}.png").read_bytes())
-            for image in images
-        ]
-    from multiclass_segmentation.params.common import ClassesParams
-    from multiclass_segmentation.synthetic import SyntheticDatasetParams, write_synthetic_dataset
+@dataclass
+class SampleFiles:
+    """Image and mask files under ``root`` (paths relative to it), as a manifest lists them."""
 
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "synthetic"
+    root: Path
+    images: list[str]
+    masks: list[str]
+
+
+def _sample_files(settings: Settings, folder: Path) -> SampleFiles:
+    """The dataset's train files, or synthetic ones of the same kind written under ``folder``."""
+    root = Path(settings.dataset_root) if settings.dataset_root else folder / "synthetic"
+    if not settings.dataset_root:
+        from multiclass_segmentation.params.common import ClassesParams
+        from multiclass_segmentation.synthetic import (
+            SyntheticDatasetParams,
+            write_synthetic_dataset,
+        )
+
         write_synthetic_dataset(
             root,
             SyntheticDatasetParams(
@@ -260,68 +268,61 @@ def _encoded_samples(settings: Settings) -> list[tuple[bytes, bytes]]:
             ),
             ClassesParams.model_validate(settings.classes),
         )
-        images = sorted((root / "img" / "train").glob("*.jpg"))
-        return [
-            (image.read_bytes(), (root / "labels" / "train" / f"{image.stem}.png").read_bytes())
-            for image in images
-        ]
-
-
-def _decode(image_bytes: bytes, mask_bytes: bytes) -> tuple[Any, Any]:
-    import numpy as np
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(image_bytes))
-    mask = Image.open(io.BytesIO(mask_bytes))
-    # Writable copies, as the validated splits that training unpickles are.
-    return np.array(image.convert("RGB")), np.array(mask)
-
-
-def _decode_images_per_s(samples: list[tuple[bytes, bytes]], count: int) -> float:
-    started = time.perf_counter()
-    for index in range(count):
-        _decode(*samples[index % len(samples)])
-    return count / (time.perf_counter() - started)
-
-
-def _train_transform(training: Any, ignore_index: int) -> Any:
-    import albumentations as A
-
-    from multiclass_segmentation.models import normalization_for
-    from multiclass_segmentation.transforms import build_augmentations, build_preprocessing
-
-    mean, std = normalization_for(training.model)
-    augmentations = build_augmentations(training.augmentations, ignore_index=ignore_index)
-    preprocessing = build_preprocessing(training.image_size, mean, std)
-    return A.Compose([*augmentations.transforms, *preprocessing.transforms])
-
-
-def _train_loader(
-    samples: list[tuple[bytes, bytes]], settings: Settings, training: Any, classes: Any, images: int
-) -> Any:
-    """The training pipeline's DataLoader (train_model's arguments) over ``images`` images."""
-    import torch
-    from torch.utils.data import DataLoader
-
-    from multiclass_segmentation.lightning_module import InMemorySegmentationDataset
-
-    decoded = [_decode(*sample) for sample in samples]
-    return DataLoader(
-        InMemorySegmentationDataset(
-            [decoded[i % len(decoded)][0] for i in range(images)],
-            [decoded[i % len(decoded)][1] for i in range(images)],
-            _train_transform(training, classes.ignore_index),
-        ),
-        batch_size=training.batch_size,
-        shuffle=True,
-        drop_last=True,
-        num_workers=settings.num_workers,
-        persistent_workers=settings.num_workers > 0,
-        pin_memory=torch.cuda.is_available(),
+    images = sorted((root / "img" / "train").glob("*.jpg"))[: settings.distinct_images]
+    if not images:
+        raise FileNotFoundError(f"--dataset-root {root} has no img/train/*.jpg")
+    return SampleFiles(
+        root,
+        [str(image.relative_to(root)) for image in images],
+        [f"labels/train/{image.stem}.png" for image in images],
     )
 
 
-def _augment_collate_images_per_s(loader: Any) -> float:
+def _decode_images_per_s(files: SampleFiles, count: int) -> float:
+    """Pairs read and decoded a second by the pipelines' reader, in this process alone."""
+    from multiclass_segmentation.imaging import read_pair
+
+    started = time.perf_counter()
+    for index in range(count):
+        read_pair(
+            files.root,
+            files.images[index % len(files.images)],
+            files.masks[index % len(files.masks)],
+        )
+    return count / (time.perf_counter() - started)
+
+
+def _train_loader(
+    files: SampleFiles, settings: Settings, training: Any, classes: Any, images: int
+) -> Any:
+    """train_model's DataLoader (files decoded and augmented in its workers) over ``images``."""
+    import albumentations as A
+
+    from multiclass_segmentation.data import ManifestDataset, build_loader
+    from multiclass_segmentation.transforms import build_augmentations, build_resize
+
+    augmentations = build_augmentations(training.augmentations, ignore_index=classes.ignore_index)
+    transform = A.Compose(
+        [*augmentations.transforms, *build_resize(training.image_size).transforms]
+    )
+    count = len(files.images)
+    dataset = ManifestDataset(
+        files.root,
+        [files.images[i % count] for i in range(images)],
+        [files.masks[i % count] for i in range(images)],
+        transform,
+    )
+    return build_loader(
+        dataset,
+        batch_size=training.batch_size,
+        num_workers=settings.num_workers,
+        shuffle=True,
+        drop_last=True,
+    )
+
+
+def _loader_images_per_s(loader: Any) -> float:
+    """The whole data path, decode, augmentation and collation in the loader's workers."""
     batches = iter(loader)
     next(batches)  # worker start-up is not the data path's speed
     started, images = time.perf_counter(), 0
@@ -369,7 +370,9 @@ def _lightning_images_per_s(
     import lightning as L
 
     from multiclass_segmentation.lightning_module import SegmentationModule
+    from multiclass_segmentation.models import normalization_for
 
+    mean, std = normalization_for(training.model)
     total = settings.warmup + settings.steps
 
     class StepTimer(L.Callback):
@@ -394,6 +397,8 @@ def _lightning_images_per_s(
         class_names=classes.names,
         ignore_index=classes.ignore_index,
         background_id=classes.background_id,
+        mean=mean,
+        std=std,
     )
     timer = StepTimer()
     trainer = L.Trainer(
@@ -453,24 +458,36 @@ def _plain_images_per_s(
     return settings.steps * training.batch_size / (time.perf_counter() - started)
 
 
-def _prebatched(loader: Any, training: Any, count: int, device: str) -> list[tuple[Any, Any]]:
-    """``count`` batches of preprocessed (not augmented) images, already on ``device``."""
+def _prebatched(
+    files: SampleFiles, training: Any, count: int, device: str
+) -> list[tuple[Any, Any]]:
+    """``count`` batches of resized, normalised (not augmented) images, already on ``device``."""
     import torch
 
+    from multiclass_segmentation.data import normalize_images
+    from multiclass_segmentation.imaging import read_pair
     from multiclass_segmentation.models import normalization_for
-    from multiclass_segmentation.transforms import build_preprocessing
+    from multiclass_segmentation.transforms import build_resize
 
-    dataset = loader.dataset
-    preprocessing = build_preprocessing(training.image_size, *normalization_for(training.model))
+    resize = build_resize(training.image_size)
     memory_format = torch.channels_last if device == "cuda" else torch.contiguous_format
     batches = []
     for start in range(0, count * training.batch_size, training.batch_size):
         items = [
-            preprocessing(image=dataset.images[i], mask=dataset.masks[i])
+            resize(image=image, mask=mask)
             for i in range(start, start + training.batch_size)
+            for image, mask in [
+                read_pair(
+                    files.root,
+                    files.images[i % len(files.images)],
+                    files.masks[i % len(files.masks)],
+                )
+            ]
         ]
-        images = torch.stack([item["image"] for item in items])
-        masks = torch.stack([torch.as_tensor(item["mask"]).long() for item in items])
+        images = normalize_images(
+            torch.stack([item["image"] for item in items]), *normalization_for(training.model)
+        )
+        masks = torch.stack([item["mask"].long() for item in items])
         batches.append((images.to(device, memory_format=memory_format), masks.to(device)))
     return batches
 
@@ -479,14 +496,21 @@ def _compare_training(
     settings: Settings, training: Any, classes: Any, device: str
 ) -> dict[str, Any]:
     """Lightning pipeline vs plain loop in this process; the plain loop runs before and after."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files = _sample_files(settings, Path(tmp))
+        return _compare_on_files(files, settings, training, classes, device)
+
+
+def _compare_on_files(
+    files: SampleFiles, settings: Settings, training: Any, classes: Any, device: str
+) -> dict[str, Any]:
     import torch
 
     from multiclass_segmentation.models import build_model
 
     steps = settings.warmup + settings.steps
-    samples = _encoded_samples(settings)
-    loader = _train_loader(samples, settings, training, classes, steps * training.batch_size)
-    batches = _prebatched(loader, training, min(steps, 8), device)
+    loader = _train_loader(files, settings, training, classes, steps * training.batch_size)
+    batches = _prebatched(files, training, min(steps, 8), device)
     initial = build_model(training.model, classes.num_classes)
     torch.manual_seed(0)
     plain_before = _plain_images_per_s(
@@ -501,16 +525,20 @@ def _compare_training(
         copy.deepcopy(initial).to(device), batches, training, classes, settings
     )
     plain_ips = (plain_before + plain_after) / 2
+    data_ips = _loader_images_per_s(loader)
     return {
         "lightning_pipeline_images_per_s": round(lightning_ips, 3),
         "plain_pytorch_images_per_s": round(plain_ips, 3),
         "plain_pytorch_runs_images_per_s": [round(plain_before, 3), round(plain_after, 3)],
         "lightning_to_plain_ratio": round(lightning_ips / plain_ips, 4),
         "data_path": {
+            "num_workers": loader.num_workers,
             "decode_images_per_s": round(
-                _decode_images_per_s(samples, 4 * settings.distinct_images), 1
+                _decode_images_per_s(files, 4 * settings.distinct_images), 1
             ),
-            "augment_collate_images_per_s": round(_augment_collate_images_per_s(loader), 1),
+            # Read, decode, augment and collate, in the loader's workers: what training gets.
+            "loader_images_per_s": round(data_ips, 1),
+            "bottleneck": "data" if data_ips < plain_ips else "model",
         },
     }
 
@@ -636,8 +664,11 @@ def _summary(report: dict[str, Any]) -> str:
         f"training  {training['lightning_pipeline_images_per_s']:.2f} images/s with Lightning, "
         f"{training['plain_pytorch_images_per_s']:.2f} plain: ratio "
         f"{training['lightning_to_plain_ratio']:.3f}; peak RSS {training['peak_rss_mb']} MB",
-        f"data      decode {training['data_path']['decode_images_per_s']} images/s, augment + "
-        f"collate {training['data_path']['augment_collate_images_per_s']} images/s",
+        f"data      {training['data_path']['loader_images_per_s']} images/s through the loader "
+        f"({training['data_path']['num_workers']} workers; decode alone "
+        f"{training['data_path']['decode_images_per_s']} images/s in one process) against "
+        f"the model's {training['plain_pytorch_images_per_s']:.2f}: the "
+        f"{training['data_path']['bottleneck']} is the bottleneck",
     ]
     for batch_size in INFERENCE_BATCH_SIZES:
         entry = report["inference"][f"batch_{batch_size}"]
