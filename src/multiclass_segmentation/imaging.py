@@ -34,7 +34,7 @@ def rgb_array(image: Image.Image) -> np.ndarray:
     (value / 257, so 65535 becomes 255). Other modes raise ``UnsupportedImageError``.
     """
     if image.mode == "RGB":
-        return np.asarray(image)
+        return np.array(image)
     if image.mode in SIXTEEN_BIT_MODES:
         scaled = np.asarray(image, dtype=np.float64) / 257.0
         image = Image.fromarray(scaled.round().clip(0, 255).astype(np.uint8))
@@ -42,14 +42,14 @@ def rgb_array(image: Image.Image) -> np.ndarray:
         raise UnsupportedImageError(
             f"mode {image.mode} has no lossless conversion to 8-bit RGB; convert the file yourself"
         )
-    return np.asarray(image.convert("RGB"))
+    return np.array(image.convert("RGB"))
 
 
 def mask_array(image: Image.Image) -> np.ndarray:
     """An H x W uint8 array of class ids from a one-channel 8-bit mask (L or P)."""
     if image.mode not in MASK_MODES:
         raise ValueError(f"mode {image.mode}: a mask must be one 8-bit channel (L or P)")
-    return np.asarray(image)
+    return np.array(image)
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
