@@ -85,6 +85,24 @@ def _run_folder(checkpoint_dir: Path, resume: bool) -> tuple[Path, Path | None]:
     return checkpoint_dir / stamp, None
 
 
+def _latest_checkpoint(run_folder: Path) -> ModelCheckpoint:
+    """Writes ``last.ckpt`` at the end of every epoch, over the previous one.
+
+    ``ModelCheckpoint(save_last=True)`` refreshes ``last.ckpt`` only when it saves
+    a top-k checkpoint, that is when validation improves, so a resume would repeat
+    every epoch since the best one. Without a monitor, ``save_top_k=1`` keeps the
+    newest epoch only, and with no version counter its name stays ``last.ckpt``.
+    """
+    return ModelCheckpoint(
+        dirpath=run_folder,
+        filename=Path(LAST_CHECKPOINT).stem,
+        monitor=None,
+        save_top_k=1,
+        every_n_epochs=1,
+        enable_version_counter=False,
+    )
+
+
 def _check_resume_epochs(checkpoint_path: Path, training: TrainingParams) -> None:
     """A resume continues the interrupted run's plan; its schedule length is in the checkpoint."""
     planned = torch.load(checkpoint_path, map_location="cpu", weights_only=False).get(
@@ -167,10 +185,9 @@ def train_model(
         auto_insert_metric_name=False,
         monitor="val_mdice",
         mode="max",
-        save_last=True,
     )
     history = EpochHistory()
-    callbacks: list[L.Callback] = [checkpoint, history]
+    callbacks: list[L.Callback] = [checkpoint, _latest_checkpoint(run_folder), history]
     if training.early_stopping_patience:
         callbacks.append(
             EarlyStopping(
