@@ -2,10 +2,10 @@
 
 from kedro.config import OmegaConfigLoader
 
-from multiclass_segmentation.hooks import SyntheticDatasetHook
+from multiclass_segmentation.hooks import MissingDatasetHook, SyntheticDatasetHook
 from multiclass_segmentation.tracking import ClearMLTrackingHook
 
-HOOKS = (SyntheticDatasetHook(), ClearMLTrackingHook())
+HOOKS = (SyntheticDatasetHook(), MissingDatasetHook(), ClearMLTrackingHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -24,6 +24,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from multiclass_segmentation.errors import UserError
 from multiclass_segmentation.markdown import markdown_table
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.data_validation import DataValidationParams
@@ -58,7 +59,7 @@ MASK_COLUMNS = ("masks_background_only", "masks_one_class", "masks_several_class
 LEFT_OUT = "the pair is left out of validated data"
 
 
-class DataValidationError(Exception):
+class DataValidationError(UserError):
     """The dataset failed a data validation check whose severity is error."""
 
 

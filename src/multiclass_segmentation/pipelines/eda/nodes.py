@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import ndimage
 
+from multiclass_segmentation.errors import BadInputError
 from multiclass_segmentation.markdown import (
     format_triple,
     markdown_table,
@@ -79,7 +80,7 @@ def object_areas(mask: np.ndarray, class_id: int, min_pixels: int) -> np.ndarray
 def compute_split_statistics(data: dict, classes: ClassesParams, eda: EdaParams) -> SplitStatistics:
     """Counts pixels, objects, co-occurrences and channel sums of one validated split."""
     if not data["ids"]:
-        raise ValueError(
+        raise BadInputError(
             "A validated split holds no images; run data_validation on a dataset "
             "with images in every split."
         )
@@ -96,7 +97,7 @@ def compute_split_statistics(data: dict, classes: ClassesParams, eda: EdaParams)
 
     for image_id, image, mask in zip(data["ids"], data["images"], data["masks"], strict=True):
         if image.shape[:2] != mask.shape:
-            raise ValueError(
+            raise BadInputError(
                 f"Image '{image_id}' is {image.shape[:2]} but its mask is {mask.shape}; "
                 "re-run data_validation."
             )
@@ -104,7 +105,7 @@ def compute_split_statistics(data: dict, classes: ClassesParams, eda: EdaParams)
         ignored = int(np.count_nonzero(mask == classes.ignore_index))
         if counts.sum() + ignored != mask.size:
             unknown = sorted(set(np.unique(mask).tolist()) - {*classes.ids, classes.ignore_index})
-            raise ValueError(
+            raise BadInputError(
                 f"Mask of '{image_id}' holds values {unknown} that are neither class ids "
                 f"{list(classes.ids)} nor classes.ignore_index {classes.ignore_index}; "
                 "fix `classes` in parameters.yml or re-run data_validation."
@@ -196,7 +197,7 @@ def suggest_class_weights(
     ``weights`` repeats the method that ``eda.class_weights_method`` recommends.
     """
     if not train_statistics.class_pixels.any():
-        raise ValueError(
+        raise BadInputError(
             "The train split has no labelled pixels (all are classes.ignore_index), "
             "so no class weights can be suggested; check its masks."
         )

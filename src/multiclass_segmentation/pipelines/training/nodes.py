@@ -21,6 +21,7 @@ from multiclass_segmentation.checkpointing import (
     callback_state,
     remove_partial_checkpoints,
 )
+from multiclass_segmentation.errors import BadInputError, MissingInputError
 from multiclass_segmentation.lightning_module import (
     EpochHistory,
     InMemorySegmentationDataset,
@@ -46,14 +47,14 @@ def resolve_class_weights(
     weights = training.loss.class_weights
     if weights == "auto":
         if suggested.get("class_names") != list(classes.names):
-            raise ValueError(
+            raise BadInputError(
                 "training.loss.class_weights is 'auto' but the EDA's suggested weights are for "
                 f"classes {suggested.get('class_names')}, not {list(classes.names)}: rerun the "
                 "eda pipeline for this dataset."
             )
         weights = suggested["weights"]
     if weights is not None and len(weights) != classes.num_classes:
-        raise ValueError(
+        raise BadInputError(
             f"training.loss.class_weights has {len(weights)} values for "
             f"{classes.num_classes} classes {list(classes.names)}"
         )
@@ -76,7 +77,7 @@ def _run_folder(checkpoint_dir: Path, resume: bool) -> tuple[Path, Path | None]:
     if resume:
         runs = sorted(p.parent for p in checkpoint_dir.glob(f"*/{LAST_CHECKPOINT}"))
         if not runs:
-            raise FileNotFoundError(
+            raise MissingInputError(
                 f"training.resume is true but {checkpoint_dir} holds no run with a "
                 f"{LAST_CHECKPOINT} to continue; run without training.resume=true."
             )
@@ -109,7 +110,7 @@ def _check_resume_epochs(checkpoint_path: Path, training: TrainingParams) -> Non
         "planned_epochs"
     )
     if planned is not None and planned != training.epochs:
-        raise ValueError(
+        raise BadInputError(
             f"training.epochs is {training.epochs} but the run being resumed "
             f"({checkpoint_path.parent}) was planned for {planned} epochs, and its "
             f"learning-rate schedule with it: resume with training.epochs={planned}, or start "
@@ -126,7 +127,7 @@ def _check_processes_start_here(trainer: L.Trainer, training: TrainingParams) ->
     """
     started_here = isinstance(trainer.strategy.launcher, _MultiProcessingLauncher)
     if trainer.world_size > 1 and not started_here:
-        raise ValueError(
+        raise BadInputError(
             f"training.trainer.strategy '{training.trainer.strategy}' trains in "
             f"{trainer.world_size} processes that each rerun the whole `kedro run` and save "
             "their own outputs; set training.trainer.strategy to ddp_spawn, which starts "
