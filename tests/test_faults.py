@@ -21,7 +21,12 @@ from multiclass_segmentation.checkpointing import (
     AtomicCheckpointIO,
     remove_partial_checkpoints,
 )
-from multiclass_segmentation.datasets import AtomicJSONDataset, AtomicTextDataset
+from multiclass_segmentation.datasets import (
+    AtomicJSONDataset,
+    AtomicTextDataset,
+    SegmentationModelDataset,
+)
+from multiclass_segmentation.lightning_module import SegmentationModule
 from multiclass_segmentation.pipelines.training import nodes as training_nodes
 from tests.conftest import copy_project, dataset_versions, run_kedro
 
@@ -99,12 +104,12 @@ def test_a_checkpoint_write_killed_half_way_leaves_the_earlier_checkpoint_whole(
 PLANNED_EPOCHS = 20
 
 
-def _start_training(project: Path, epochs: int, log: Path) -> subprocess.Popen:
+def _start_training(project: Path, epochs: int, log: Path, params: str = "") -> subprocess.Popen:
     """`kedro run --pipelines training` in its own process; its output goes to ``log``."""
     with open(log, "w") as output:
         return subprocess.Popen(
             [sys.executable, "-m", "kedro", "run", "--env", "demo", "--pipelines", "training"]
-            + ["--params", f"training.epochs={epochs}"],
+            + ["--params", f"training.epochs={epochs}{params}"],
             cwd=project,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -172,6 +177,99 @@ def test_a_killed_training_leaves_whole_checkpoints_and_resumes_from_them(
     assert len(dataset_versions(project / MODEL_VERSIONS)) == 1
     assert [p.parent for p in (project / CHECKPOINTS).glob("*/last.ckpt")] == [run_folder]
     assert not list(run_folder.glob(".*"))
+
+
+# Next to nothing for the weights to learn, so validation mDice moves only with the
+# batch-norm statistics and soon stops improving: epochs pass without a new best.
+STALLED = {"optimizer": {"lr": 1e-12}, "scheduler": {"name": "none"}}
+STALLED_CLI = ",training.optimizer.lr=1e-12,training.scheduler.name=none"
+STALLED_EPOCHS = 12
+STEPS_PER_EPOCH = 2  # the demo's limit_train_batches
+
+
+def _wait_for_an_epoch_without_improvement(
+    run: subprocess.Popen, project: Path, log: Path, timeout_s: float
+) -> None:
+    """Returns once last.ckpt holds an epoch after the best one, more than one epoch in."""
+    deadline = time.monotonic() + timeout_s
+    seen = None
+    while time.monotonic() < deadline:
+        if run.poll() is not None:
+            pytest.fail(f"training ended before an epoch without improvement:\n{log.read_text()}")
+        found = list((project / CHECKPOINTS).glob("*/last.ckpt"))
+        stamp = found and found[0].stat().st_mtime_ns
+        if found and stamp != seen:
+            seen = stamp
+            # A rename replaces the file whole, so any version read is a complete one.
+            epochs = torch.load(found[0], map_location="cpu", weights_only=False, mmap=True)[
+                "callbacks"
+            ]["EpochHistory"]["epochs"]
+            scores = [e["val_mdice"] for e in epochs]
+            if len(scores) > 1 and scores[-1] < max(scores):
+                return
+        time.sleep(0.05)
+    run.kill()
+    run.wait()
+    pytest.fail(f"no epoch without improvement within {timeout_s} s:\n{log.read_text()}")
+
+
+def test_a_resume_continues_after_the_last_finished_epoch_not_the_best(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    log = project.parent / "training.log"
+    run = _start_training(project, epochs=STALLED_EPOCHS, log=log, params=STALLED_CLI)
+    _wait_for_an_epoch_without_improvement(run, project, log, timeout_s=180)
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=60)
+    (run_folder,) = (project / CHECKPOINTS).iterdir()
+    killed = _load(run_folder / "last.ckpt")
+    finished = killed["epoch"] + 1  # epochs finished before the kill (checkpoints count from 0)
+    killed_history = killed["callbacks"]["EpochHistory"]["epochs"]
+    assert [e["epoch"] for e in killed_history] == list(range(1, finished + 1))
+    assert killed["global_step"] == finished * STEPS_PER_EPOCH
+    (best_before,) = run_folder.glob("best-*.ckpt")
+    # The case this test is about: the run was killed epochs after its best one.
+    assert 1 < finished < STALLED_EPOCHS and _load(best_before)["epoch"] + 1 < finished
+
+    trained_epochs = []
+    training_step = SegmentationModule.training_step
+
+    def counted_step(module: SegmentationModule, *args, **kwargs):
+        trained_epochs.append(module.current_epoch + 1)
+        return training_step(module, *args, **kwargs)
+
+    monkeypatch.setattr(SegmentationModule, "training_step", counted_step)
+    _run_kedro(
+        project,
+        pipeline="training",
+        params={"training": {**STALLED, "resume": True, "epochs": STALLED_EPOCHS}},
+    )
+    # The resumed run trained the epochs after the last finished one, each once.
+    resumed = list(range(finished + 1, STALLED_EPOCHS + 1))
+    assert trained_epochs == [e for e in resumed for _ in range(STEPS_PER_EPOCH)]
+    history_version = dataset_versions(project / HISTORY_VERSIONS)[-1]
+    history = json.loads((history_version / HISTORY_VERSIONS.name).read_text())
+    assert [e["epoch"] for e in history] == list(range(1, STALLED_EPOCHS + 1))
+    assert history[:finished] == killed_history
+    last = _load(run_folder / "last.ckpt")
+    assert last["epoch"] == STALLED_EPOCHS - 1
+    assert last["global_step"] == STALLED_EPOCHS * STEPS_PER_EPOCH
+
+    # The saved model is the best epoch's, whichever run found it.
+    (best_path,) = run_folder.glob("best-*.ckpt")
+    best = _load(best_path)
+    best_scored = max(history, key=lambda e: e["val_mdice"])
+    assert best["epoch"] + 1 == best_scored["epoch"]
+    segmenter = SegmentationModelDataset(
+        filepath=str(project / MODEL_VERSIONS), version=Version(None, None)
+    ).load()
+    assert segmenter.info["best_epoch"] == best_scored["epoch"]
+    returned = segmenter.model.state_dict()
+    weights = best["state_dict"]
+    assert returned.keys() == {n.removeprefix("model.") for n in weights if n.startswith("model.")}
+    assert all(torch.equal(returned[name], weights[f"model.{name}"]) for name in returned)
+    # Disk stays bounded: the best checkpoint and the latest one, nothing else.
+    assert sorted(p.name for p in run_folder.iterdir()) == sorted([best_path.name, "last.ckpt"])
 
 
 class _NanFromSecondEpoch(nn.Module):

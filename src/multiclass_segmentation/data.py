@@ -41,6 +41,7 @@ class ManifestDataset(Dataset):
     ) -> None:
         if len(image_paths) != len(mask_paths):
             raise ValueError(f"{len(image_paths)} images but {len(mask_paths)} masks")
+        imaging.check_files_exist(root, [*image_paths, *mask_paths])
         self.root = Path(root)
         self.image_paths = list(image_paths)
         self.mask_paths = list(mask_paths)

@@ -25,6 +25,7 @@ from http.client import HTTPException
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+from multiclass_segmentation.errors import UserError
 from multiclass_segmentation.params.common import DatasetParams
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ EXPECTED_LAYOUT = (
 )
 
 
-class DatasetFetchError(RuntimeError):
+class DatasetFetchError(UserError, RuntimeError):
     """The dataset could not be put in place; the message says what to do."""
 
 

@@ -12,6 +12,7 @@ from kedro.io import CatalogProtocol, MemoryDataset
 from kedro.pipeline import Pipeline
 
 from multiclass_segmentation.distributed import torchrun_process
+from multiclass_segmentation.errors import BadInputError, MissingInputError
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.synthetic import SyntheticDatasetParams, write_synthetic_dataset
 
@@ -67,7 +68,7 @@ class TorchrunHook:
             return
         others = sorted(n.name for n in pipeline.nodes if TORCHRUN_PIPELINE not in n.tags)
         if others:
-            raise ValueError(
+            raise BadInputError(
                 f"Under torchrun only the {TORCHRUN_PIPELINE} pipeline runs (--pipelines "
                 f"{TORCHRUN_PIPELINE}): every one of the {process.world_size} processes would "
                 f"redo and save the other nodes ({', '.join(others)}). Run data_validation and "
@@ -85,3 +86,35 @@ class TorchrunHook:
             process.world_size,
             process.node_rank,
         )
+
+
+def _dataset_root(context: KedroContext) -> Path:
+    root = Path(context.config_loader["parameters"]["dataset"]["root"])
+    return root if root.is_absolute() else Path(context.project_path) / root
+
+
+class MissingDatasetHook:
+    """Stops a run that reads the raw dataset when ``dataset.root`` is not a folder.
+
+    Kedro would only say that a partitioned dataset has no partitions; this
+    says which folder is missing and how to get the dataset there.
+    """
+
+    def __init__(self) -> None:
+        self._root: Path | None = None
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        self._root = _dataset_root(context)
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Pipeline) -> None:
+        raw = ("raw_images_", "raw_masks_")
+        reads_raw = any(name.startswith(raw) for name in pipeline.inputs())
+        if reads_raw and self._root is not None and not self._root.is_dir():
+            raise MissingInputError(
+                f"The dataset folder {self._root} (dataset.root) does not exist: put the dataset "
+                "there (`make data` fetches the default one), or point to yours with "
+                '--params "dataset.root=/path/to/data". It holds img/<split>/*.jpg and '
+                "labels/<split>/*.png."
+            )

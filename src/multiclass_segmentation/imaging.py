@@ -7,10 +7,13 @@ at call time (``imaging.rgb_array(...)``), so a test can count the arrays that a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from multiclass_segmentation.errors import MissingInputError
 
 # 16-bit grayscale PNGs open in these modes; convert("RGB") would clip them at 255.
 SIXTEEN_BIT_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
@@ -70,7 +73,22 @@ def read_pair(root: str | Path, image_path: str, mask_path: str) -> tuple[np.nda
     try:
         return read_rgb(root / image_path), read_mask(root / mask_path)
     except FileNotFoundError as error:
-        raise FileNotFoundError(
+        raise MissingInputError(
             f"{error.filename} is listed among the validated pairs but is missing (dataset.root "
             f"is {root}): run the data_validation pipeline again for this dataset."
         ) from None
+
+
+def check_files_exist(root: str | Path, paths: Iterable[str]) -> None:
+    """Raises ``MissingInputError`` naming the listed files under ``root`` that are missing.
+
+    Run before a long job reads them, so a moved dataset stops it at once.
+    """
+    root = Path(root)
+    missing = [path for path in paths if not (root / path).is_file()]
+    if missing:
+        raise MissingInputError(
+            f"{len(missing)} file(s) listed among the validated pairs are missing under "
+            f"dataset.root {root}, e.g. {', '.join(missing[:3])}: run the data_validation "
+            "pipeline again for this dataset."
+        )

@@ -15,6 +15,7 @@ import numpy as np
 from kedro.io import Version
 from PIL import Image
 
+from multiclass_segmentation.errors import MissingInputError
 from multiclass_segmentation.imaging import rgb_array
 from multiclass_segmentation.segmenter import Segmenter
 
@@ -37,7 +38,7 @@ def load_segmenter(
     model = catalog.get("trained_model", version=Version(version, None))
     if not model.exists():
         which = f"version {version} of the trained model" if version else "trained model"
-        raise FileNotFoundError(
+        raise MissingInputError(
             f"There is no {which} in environment '{env}' ({model}): run "
             f"`kedro run --pipelines training --env {env}` first, or pass an existing version."
         )

@@ -32,6 +32,7 @@ from huggingface_hub import constants as hf_constants
 from huggingface_hub import try_to_load_from_cache
 from safetensors.torch import load_file as load_safetensors
 
+from multiclass_segmentation.errors import UserError
 from multiclass_segmentation.params.model import ModelParams
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -56,7 +57,7 @@ _OFFLINE_ADVICE = (
 )
 
 
-class WeightsUnavailableError(RuntimeError):
+class WeightsUnavailableError(UserError, RuntimeError):
     """The requested pretrained weights cannot be obtained on this machine."""
 
 

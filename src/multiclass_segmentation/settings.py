@@ -2,11 +2,11 @@
 
 from kedro.config import OmegaConfigLoader
 
-from multiclass_segmentation.hooks import SyntheticDatasetHook, TorchrunHook
+from multiclass_segmentation.hooks import MissingDatasetHook, SyntheticDatasetHook, TorchrunHook
 from multiclass_segmentation.tracking import ClearMLTrackingHook
 
 # TorchrunHook: under torchrun, only global rank 0 saves (README, Several GPUs / machines).
-HOOKS = (SyntheticDatasetHook(), ClearMLTrackingHook(), TorchrunHook())
+HOOKS = (SyntheticDatasetHook(), MissingDatasetHook(), ClearMLTrackingHook(), TorchrunHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -34,6 +34,7 @@ from kedro.pipeline import Node, Pipeline
 from pydantic import Field, ValidationError
 
 from multiclass_segmentation.distributed import is_secondary_rank
+from multiclass_segmentation.errors import BadInputError
 from multiclass_segmentation.params.common import StrictModel
 
 if TYPE_CHECKING:
@@ -226,7 +227,9 @@ class ClearMLTrackingHook:
         try:
             self._settings = ClearMLSettings.model_validate(_optional_config(context, "clearml"))
         except ValidationError as error:
-            raise ValueError(f"clearml.yml of env '{context.env}' is not valid: {error}") from error
+            raise BadInputError(
+                f"clearml.yml of env '{context.env}' is not valid: {error}"
+            ) from error
         self._credentials = dict(_optional_config(context, "credentials").get("clearml") or {})
         # The raw configuration: context.params holds the nodes' validated models.
         self._parameters = dict(context.config_loader["parameters"])

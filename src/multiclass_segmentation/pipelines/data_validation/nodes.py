@@ -28,6 +28,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from multiclass_segmentation import imaging
+from multiclass_segmentation.errors import UserError
 from multiclass_segmentation.markdown import markdown_table
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.data_validation import DataValidationParams
@@ -67,7 +68,7 @@ MANIFEST_COLUMNS = (
 )
 
 
-class DataValidationError(Exception):
+class DataValidationError(UserError):
     """The dataset failed a data validation check whose severity is error."""
 
 

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from scipy import ndimage
 
 from multiclass_segmentation import imaging
+from multiclass_segmentation.errors import BadInputError
 from multiclass_segmentation.markdown import (
     format_triple,
     markdown_table,
@@ -113,7 +114,7 @@ def statistics_of_pairs(
     for image_id, image, mask in pairs:
         ids.append(image_id)
         if image.shape[:2] != mask.shape:
-            raise ValueError(
+            raise BadInputError(
                 f"Image '{image_id}' is {image.shape[:2]} but its mask is {mask.shape}; "
                 "re-run data_validation."
             )
@@ -121,7 +122,7 @@ def statistics_of_pairs(
         ignored = int(np.count_nonzero(mask == classes.ignore_index))
         if counts.sum() + ignored != mask.size:
             unknown = sorted(set(np.unique(mask).tolist()) - {*classes.ids, classes.ignore_index})
-            raise ValueError(
+            raise BadInputError(
                 f"Mask of '{image_id}' holds values {unknown} that are neither class ids "
                 f"{list(classes.ids)} nor classes.ignore_index {classes.ignore_index}; "
                 "fix `classes` in parameters.yml or re-run data_validation."
@@ -141,7 +142,7 @@ def statistics_of_pairs(
         channel_squared_sum += np.square(pixels).sum(axis=0)
 
     if not ids:
-        raise ValueError(
+        raise BadInputError(
             "A validated split holds no images; run data_validation on a dataset "
             "with images in every split."
         )
@@ -218,7 +219,7 @@ def suggest_class_weights(
     ``weights`` repeats the method that ``eda.class_weights_method`` recommends.
     """
     if not train_statistics.class_pixels.any():
-        raise ValueError(
+        raise BadInputError(
             "The train split has no labelled pixels (all are classes.ignore_index), "
             "so no class weights can be suggested; check its masks."
         )

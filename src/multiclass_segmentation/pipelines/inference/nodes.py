@@ -14,6 +14,7 @@ from kedro.io import DatasetError
 from kedro.io.core import generate_timestamp
 from PIL import Image
 
+from multiclass_segmentation.errors import BadInputError, MissingInputError
 from multiclass_segmentation.imaging import rgb_array
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.evaluation import TestTimeAugmentation
@@ -35,23 +36,23 @@ def start_inference_run(inference: InferenceParams) -> str:
     input_dir = Path(inference.input_dir).resolve()
     model_dir = Path(inference.model_dir).resolve()
     if not input_dir.is_dir():
-        raise FileNotFoundError(
+        raise MissingInputError(
             f"The folder of images to label, {input_dir} (inference.input_dir), does not exist: "
             'pass it with --params "inference.input_dir=/path/to/images".'
         )
     if not any(path.is_file() for path in input_dir.rglob("*")):
-        raise FileNotFoundError(
+        raise MissingInputError(
             f"The folder of images to label, {input_dir} (inference.input_dir), holds no files: "
             "put the JPEG or PNG images there (subfolders are included)."
         )
     if Path(inference.output_dir).resolve().is_relative_to(input_dir):
-        raise ValueError(
+        raise BadInputError(
             f"inference.output_dir {inference.output_dir} is inside inference.input_dir "
             f"{input_dir}, so a later run would label this run's masks: choose another folder."
         )
     # Kedro keeps each version of trained_model as <model_dir>/<version>/<model_dir name>.
     if not any(model_dir.glob(f"*/{model_dir.name}")):
-        raise FileNotFoundError(
+        raise MissingInputError(
             f"There is no trained model in {model_dir}: run `kedro run --pipelines training` "
             "with the same --env first."
         )
@@ -93,7 +94,7 @@ def label_images(
     mask, so a folder of any size holds one image in memory at a time.
     """
     if list(segmenter.class_names) != list(classes.names):
-        raise ValueError(
+        raise BadInputError(
             f"The model predicts classes {list(segmenter.class_names)}, but classes.names is "
             f"{list(classes.names)}: use the environment the model was trained in."
         )
@@ -109,7 +110,7 @@ def label_images(
         else:
             labelled[image_id] = names[image_id]
     if not labelled:
-        raise ValueError(
+        raise BadInputError(
             f"None of the {len(images)} files in {inference.input_dir} is a readable image, "
             f"e.g. {unreadable[0]['file']}: {unreadable[0]['error']}."
         )

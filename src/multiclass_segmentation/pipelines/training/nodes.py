@@ -28,6 +28,7 @@ from multiclass_segmentation.distributed import (
     log_final_weights,
     trainer_arguments,
 )
+from multiclass_segmentation.errors import BadInputError, MissingInputError
 from multiclass_segmentation.lightning_module import (
     EpochHistory,
     SegmentationModule,
@@ -52,14 +53,14 @@ def resolve_class_weights(
     weights = training.loss.class_weights
     if weights == "auto":
         if suggested.get("class_names") != list(classes.names):
-            raise ValueError(
+            raise BadInputError(
                 "training.loss.class_weights is 'auto' but the EDA's suggested weights are for "
                 f"classes {suggested.get('class_names')}, not {list(classes.names)}: rerun the "
                 "eda pipeline for this dataset."
             )
         weights = suggested["weights"]
     if weights is not None and len(weights) != classes.num_classes:
-        raise ValueError(
+        raise BadInputError(
             f"training.loss.class_weights has {len(weights)} values for "
             f"{classes.num_classes} classes {list(classes.names)}"
         )
@@ -82,7 +83,7 @@ def _run_folder(checkpoint_dir: Path, resume: bool) -> tuple[Path, Path | None]:
     if resume:
         runs = sorted(p.parent for p in checkpoint_dir.glob(f"*/{LAST_CHECKPOINT}"))
         if not runs:
-            raise FileNotFoundError(
+            raise MissingInputError(
                 f"training.resume is true but {checkpoint_dir} holds no run with a "
                 f"{LAST_CHECKPOINT} to continue; run without training.resume=true."
             )
@@ -91,13 +92,31 @@ def _run_folder(checkpoint_dir: Path, resume: bool) -> tuple[Path, Path | None]:
     return checkpoint_dir / stamp, None
 
 
+def _latest_checkpoint(run_folder: Path) -> ModelCheckpoint:
+    """Writes ``last.ckpt`` at the end of every epoch, over the previous one.
+
+    ``ModelCheckpoint(save_last=True)`` refreshes ``last.ckpt`` only when it saves
+    a top-k checkpoint, that is when validation improves, so a resume would repeat
+    every epoch since the best one. Without a monitor, ``save_top_k=1`` keeps the
+    newest epoch only, and with no version counter its name stays ``last.ckpt``.
+    """
+    return ModelCheckpoint(
+        dirpath=run_folder,
+        filename=Path(LAST_CHECKPOINT).stem,
+        monitor=None,
+        save_top_k=1,
+        every_n_epochs=1,
+        enable_version_counter=False,
+    )
+
+
 def _check_resume_epochs(checkpoint_path: Path, training: TrainingParams) -> None:
     """A resume continues the interrupted run's plan; its schedule length is in the checkpoint."""
     planned = torch.load(checkpoint_path, map_location="cpu", weights_only=False).get(
         "planned_epochs"
     )
     if planned is not None and planned != training.epochs:
-        raise ValueError(
+        raise BadInputError(
             f"training.epochs is {training.epochs} but the run being resumed "
             f"({checkpoint_path.parent}) was planned for {planned} epochs, and its "
             f"learning-rate schedule with it: resume with training.epochs={planned}, or start "
@@ -115,7 +134,7 @@ def _check_processes_start_here(trainer: L.Trainer, training: TrainingParams) ->
     """
     started_here = isinstance(trainer.strategy.launcher, _MultiProcessingLauncher)
     if trainer.world_size > 1 and not (started_here or launched_by_torchrun(trainer)):
-        raise ValueError(
+        raise BadInputError(
             f"training.trainer.strategy '{training.trainer.strategy}' trains in "
             f"{trainer.world_size} processes that each rerun the whole `kedro run` and save "
             "their own outputs; set training.trainer.strategy to ddp_spawn, which starts "
@@ -188,10 +207,9 @@ def train_model(
         auto_insert_metric_name=False,
         monitor="val_mdice",
         mode="max",
-        save_last=True,
     )
     history = EpochHistory()
-    callbacks: list[L.Callback] = [checkpoint, history]
+    callbacks: list[L.Callback] = [checkpoint, _latest_checkpoint(run_folder), history]
     if training.early_stopping_patience:
         callbacks.append(
             EarlyStopping(
