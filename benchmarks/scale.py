@@ -253,23 +253,15 @@ def _dataset(size: int, work_dir: Path) -> tuple[Path, Measurement | None]:
 
 
 def _fresh_project_copy(project: Path) -> Path:
-    """The project's configuration with tracking off, an empty src/ and empty data layers.
+    """A project copy (tracking off) that the stages write into, with a logs/ folder.
 
-    Like tests/conftest.py's copy_project: the stages write only here. A copy an
-    earlier run left is replaced, so its models and versions do not count.
+    A copy an earlier run left is replaced, so its models and versions do not count.
     """
+    from multiclass_segmentation.scratch_project import copy_project
+
     if project.exists():
         shutil.rmtree(project)
-    project.mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
-    shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
-    (project / "conf" / "local").mkdir()
-    (project / "conf" / "base" / "clearml.yml").write_text("enabled: false\n")
-    # Kedro's bootstrap wants a src/ folder; the package itself comes from the environment.
-    (project / "src").mkdir()
-    for layer in (PROJECT_ROOT / "data").iterdir():
-        if layer.is_dir():
-            (project / "data" / layer.name).mkdir(parents=True)
+    copy_project(PROJECT_ROOT, project)
     (project / "logs").mkdir()
     return project
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
+
+from multiclass_segmentation import scratch_project
 
 # Offline and quiet wherever the tests run (see README).
 for _name in ("KEDRO_DISABLE_TELEMETRY", "NO_ALBUMENTATIONS_UPDATE", "HF_HUB_OFFLINE"):
@@ -22,18 +23,14 @@ REAL_DATASET = (
 
 def copy_project(parent: Path) -> Path:
     """A copy of the project's configuration under parent, so runs never write into the repo."""
-    project = parent / "project"
-    project.mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
-    shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
-    (project / "conf" / "local").mkdir()
-    # Tracking has its own tests (test_tracking.py); elsewhere it only costs time and disk.
-    (project / "conf" / "base" / "clearml.yml").write_text("enabled: false\n")
-    # Kedro's bootstrap wants a src/ folder; the package itself comes from the venv.
-    (project / "src").mkdir()
-    for layer in (PROJECT_ROOT / "data").iterdir():
-        if layer.is_dir():
-            (project / "data" / layer.name).mkdir(parents=True)
+    return scratch_project.copy_project(PROJECT_ROOT, parent / "project")
+
+
+def validated_demo_project(parent: Path) -> Path:
+    """A demo project copy whose training inputs (manifests, class weights) exist."""
+    project = copy_project(parent)
+    run_kedro(project, env="demo", pipeline="data_validation")
+    run_kedro(project, env="demo", pipeline="eda")
     return project
 
 

@@ -28,7 +28,7 @@ from multiclass_segmentation.datasets import (
 )
 from multiclass_segmentation.lightning_module import SegmentationModule
 from multiclass_segmentation.pipelines.training import nodes as training_nodes
-from tests.conftest import copy_project, dataset_versions, run_kedro
+from tests.conftest import dataset_versions, run_kedro, validated_demo_project
 
 CHECKPOINTS = Path("data/06_models/demo/checkpoints/demo")
 MODEL_VERSIONS = Path("data/06_models/demo/demo")
@@ -70,11 +70,7 @@ def _whole(checkpoint: dict) -> bool:
 
 @pytest.fixture(scope="module")
 def demo_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo project copy whose training inputs (validated splits, class weights) exist."""
-    project = copy_project(tmp_path_factory.mktemp("faults"))
-    _run_kedro(project, pipeline="data_validation")
-    _run_kedro(project, pipeline="eda")
-    return project
+    return validated_demo_project(tmp_path_factory.mktemp("faults"))
 
 
 @pytest.fixture

@@ -8,27 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from multiclass_segmentation.imaging import rgb_array
 from multiclass_segmentation.inference import load_segmenter, predict
 from tests.conftest import copy_project
 from tests.pipelines.inference.builders import save_model, tiny_segmenter
-
-
-@pytest.mark.parametrize(
-    ("image", "expected_first_pixel"),
-    [
-        (Image.new("RGBA", (3, 2), (10, 20, 30, 0)), [10, 20, 30]),
-        (Image.new("L", (3, 2), 70), [70, 70, 70]),
-        (Image.new("RGB", (3, 2), (1, 2, 3)).quantize(colors=4), [1, 2, 3]),
-        (Image.fromarray(np.full((2, 3), 65535, dtype=np.uint16)), [255, 255, 255]),
-        (Image.fromarray(np.full((2, 3), 257 * 40, dtype=np.uint16)), [40, 40, 40]),
-    ],
-    ids=["rgba", "grayscale", "palette", "16-bit white", "16-bit grey"],
-)
-def test_any_image_mode_becomes_an_rgb_array(image: Image.Image, expected_first_pixel: list):
-    rgb = rgb_array(image)
-    assert (rgb.shape, rgb.dtype) == ((2, 3, 3), np.uint8)
-    assert rgb[0, 0].tolist() == expected_first_pixel
 
 
 def test_predict_takes_an_array_a_pil_image_or_a_path(tmp_path: Path):

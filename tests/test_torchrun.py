@@ -20,7 +20,12 @@ import pytest
 import torch
 
 from multiclass_segmentation.distributed import torchrun_process, trainer_arguments
-from tests.conftest import PROJECT_ROOT, copy_project, dataset_versions, run_kedro
+from tests.conftest import (
+    PROJECT_ROOT,
+    dataset_versions,
+    run_kedro,
+    validated_demo_project,
+)
 
 CHECKPOINTS = Path("data/06_models/demo/checkpoints/demo")
 MODEL_VERSIONS = Path("data/06_models/demo/demo")
@@ -62,11 +67,7 @@ TORCHRUN_ENV = {
 
 @pytest.fixture(scope="module")
 def demo_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo project copy whose training inputs exist: validation and EDA run once, before."""
-    project = copy_project(tmp_path_factory.mktemp("torchrun"))
-    run_kedro(project, pipeline="data_validation")
-    run_kedro(project, pipeline="eda")
-    return project
+    return validated_demo_project(tmp_path_factory.mktemp("torchrun"))
 
 
 def _free_port() -> int:

@@ -46,6 +46,8 @@ def _predictions(
     evaluation: EvaluationParams,
 ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """(id, predicted mask, true mask) of each pair, each at its image's original size."""
+    if torch.cuda.is_available():
+        segmenter.model.to("cuda")
     loader = build_loader(
         ManifestDataset(dataset.root, manifest["image"], manifest["mask"]),
         batch_size=evaluation.batch_size,

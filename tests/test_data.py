@@ -1,0 +1,66 @@
+"""Lazy datasets over a manifest and their loaders: workers, uint8 batches, any image size."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from multiclass_segmentation.data import (
+    ManifestDataset,
+    build_loader,
+    collate_as_lists,
+    resolve_num_workers,
+)
+from multiclass_segmentation.errors import MissingInputError
+from multiclass_segmentation.transforms import build_resize
+from tests.manifests import write_split
+
+
+def _manifest(root: Path, sizes: list[tuple[int, int]]):
+    ids = [f"p{i}" for i in range(len(sizes))]
+    images = [np.full((h, w, 3), i, dtype=np.uint8) for i, (h, w) in enumerate(sizes)]
+    masks = [np.full((h, w), i % 3, dtype=np.uint8) for i, (h, w) in enumerate(sizes)]
+    return write_split(root, "train", ids, images, masks)
+
+
+def test_workers_decode_and_resize_into_uint8_batches_in_manifest_order(tmp_path: Path):
+    manifest = _manifest(tmp_path, [(20, 30)] * 6)
+    dataset = ManifestDataset(tmp_path, manifest["image"], manifest["mask"], build_resize(16))
+    loader = build_loader(dataset, batch_size=4, num_workers=2)
+
+    batches = list(loader)
+
+    assert loader.num_workers == 2 and loader.persistent_workers
+    images = torch.cat([images for images, _ in batches])
+    masks = torch.cat([masks for _, masks in batches])
+    assert images.dtype == torch.uint8 and images.shape == (6, 3, 16, 16)
+    # Each image was filled with its index, each mask with the index modulo 3.
+    assert images.amax(dim=(1, 2, 3)).tolist() == [0, 1, 2, 3, 4, 5]
+    assert masks.amax(dim=(1, 2)).tolist() == [0, 1, 2, 0, 1, 2]
+
+
+def test_without_a_transform_items_are_arrays_of_any_size_collated_as_lists(tmp_path: Path):
+    manifest = _manifest(tmp_path, [(20, 30), (11, 7)])
+    dataset = ManifestDataset(tmp_path, manifest["image"], manifest["mask"])
+    loader = build_loader(dataset, batch_size=2, num_workers=0, collate_fn=collate_as_lists)
+
+    [(images, masks)] = list(loader)
+
+    assert [image.shape for image in images] == [(20, 30, 3), (11, 7, 3)]
+    assert [mask.shape for mask in masks] == [(20, 30), (11, 7)]
+
+
+def test_a_manifest_naming_missing_files_is_refused_before_any_reading(tmp_path: Path):
+    manifest = _manifest(tmp_path, [(8, 8)] * 2)
+    (tmp_path / manifest["mask"][1]).unlink()
+    with pytest.raises(MissingInputError, match="labels/train/p1.png"):
+        ManifestDataset(tmp_path, manifest["image"], manifest["mask"])
+
+
+def test_auto_workers_are_the_cores_this_process_may_use():
+    assert resolve_num_workers("auto") == len(os.sched_getaffinity(0))
+    assert resolve_num_workers(3) == 3
