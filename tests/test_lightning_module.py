@@ -38,16 +38,34 @@ class _NanModel(torch.nn.Module):
         return torch.full((images.shape[0], 3, *images.shape[2:]), float("nan"))
 
 
-def test_a_nan_loss_stops_training_naming_epoch_and_batch():
-    module = SegmentationModule(
-        model=_NanModel(),
+def _module(model: torch.nn.Module) -> SegmentationModule:
+    return SegmentationModule(
+        model=model,
         loss=build_loss(LossParams(), None, 255),
         optimizer=OptimizerParams(),
         scheduler=SchedulerParams(),
         class_names=["background", "cat", "dog"],
         ignore_index=255,
         background_id=0,
+        mean=(0.5, 0.25, 0.0),
+        std=(0.5, 0.25, 1.0),
     )
+
+
+def test_uint8_batches_are_normalised_on_arrival_and_masks_become_class_indices():
+    images = torch.full((2, 3, 4, 4), 255, dtype=torch.uint8)
+    masks = torch.ones(2, 4, 4, dtype=torch.uint8)
+
+    normalised, targets = _module(_NanModel()).on_after_batch_transfer((images, masks), 0)
+
+    # (1 - mean) / std per channel: (1 - 0.5) / 0.5, (1 - 0.25) / 0.25, (1 - 0) / 1.
+    assert normalised.dtype == torch.float32
+    assert normalised[0, :, 0, 0].tolist() == pytest.approx([1.0, 3.0, 1.0])
+    assert targets.dtype == torch.long and targets.unique().tolist() == [1]
+
+
+def test_a_nan_loss_stops_training_naming_epoch_and_batch():
+    module = _module(_NanModel())
     batch = (torch.zeros(2, 3, 8, 8), torch.zeros(2, 8, 8, dtype=torch.long))
     with pytest.raises(FloatingPointError, match="nan at epoch 1, batch 7"):
         module.training_step(batch, 7)
