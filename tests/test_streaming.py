@@ -20,9 +20,10 @@ from multiclass_segmentation.synthetic import SyntheticDatasetParams, write_synt
 from tests.conftest import copy_project, run_kedro
 
 COUNTS = {"train": 24, "val": 12, "test": 12}
-BATCH_SIZE = 4
-# A batch of images and masks, and the pair being read: far below a split's 12 or 24 pairs.
-MOST_ALIVE = 2 * BATCH_SIZE + 2
+BATCH_SIZE = 2
+# Two batches of images and masks (a loader builds the next batch while the loop still holds
+# the one before) and the pair being read: 10, far below the 24 arrays of the smallest split.
+MOST_ALIVE = 2 * (2 * BATCH_SIZE) + 2
 CLASSES = ClassesParams(
     names=("background", "cat", "dog"), ids=(0, 1, 2), colors=("gray", "orange", "blue")
 )
