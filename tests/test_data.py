@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import albumentations as A
 import numpy as np
 import pytest
 import torch
@@ -64,3 +65,21 @@ def test_a_manifest_naming_missing_files_is_refused_before_any_reading(tmp_path:
 def test_auto_workers_are_the_cores_this_process_may_use():
     assert resolve_num_workers("auto") == len(os.sched_getaffinity(0))
     assert resolve_num_workers(3) == 3
+
+
+def test_each_worker_draws_its_own_augmentations(tmp_path: Path):
+    gradient = np.repeat(np.arange(0, 256, 16, dtype=np.uint8)[None, :, None], 16, axis=0)
+    manifest = write_split(
+        tmp_path, "train", ["g"], [np.repeat(gradient, 3, axis=2)], [gradient[..., 0]]
+    )
+    rotate = A.Compose([A.Affine(rotate=(-40, 40), p=1.0), *build_resize(16).transforms])
+    # The same image everywhere, so only the augmentation tells the items apart.
+    dataset = ManifestDataset(
+        tmp_path, [manifest["image"][0]] * 8, [manifest["mask"][0]] * 8, rotate
+    )
+    torch.manual_seed(0)
+
+    images = torch.cat([batch for batch, _ in build_loader(dataset, batch_size=2, num_workers=2)])
+
+    # Worker 0 made items 0, 1, 4, 5 and worker 1 items 2, 3, 6, 7: no item repeats another.
+    assert len({tuple(image.flatten().tolist()) for image in images}) == 8

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import albumentations as A
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, get_worker_info
 
 from multiclass_segmentation import imaging
 
@@ -76,6 +76,20 @@ def resolve_num_workers(num_workers: int | Literal["auto"]) -> int:
     return usable_cores() if num_workers == "auto" else num_workers
 
 
+def seed_worker_transform(worker_id: int) -> None:
+    """Gives this DataLoader worker's albumentations pipeline a random stream of its own.
+
+    Albumentations draws from a generator of its own that torch does not reseed,
+    so forked workers would repeat each other's augmentations (measured: two
+    workers returned the same sequence). torch gives each worker the seed
+    ``base_seed + worker_id``, with ``base_seed`` drawn from the seeded main process.
+    """
+    info = get_worker_info()
+    transform = getattr(info.dataset, "transform", None)
+    if transform is not None:
+        transform.set_random_seed(info.seed % 2**32)
+
+
 def build_loader(
     dataset: Dataset,
     *,
@@ -98,6 +112,7 @@ def build_loader(
         pin_memory=on_cuda,
         prefetch_factor=CUDA_PREFETCH_FACTOR if workers > 0 and on_cuda else None,
         collate_fn=collate_fn,
+        worker_init_fn=seed_worker_transform if workers > 0 else None,
     )
 
 

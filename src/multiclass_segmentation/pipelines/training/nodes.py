@@ -169,7 +169,10 @@ def train_model(
     model = build_model(training.model, classes.num_classes, input_size=training.image_size)
     mean, std = normalization_for(training.model)
     resize = build_resize(training.image_size)
-    augmentations = build_augmentations(training.augmentations, ignore_index=classes.ignore_index)
+    # Seeded, so a run in one process repeats; DataLoader workers reseed it (data.py).
+    augmentations = build_augmentations(
+        training.augmentations, ignore_index=classes.ignore_index, seed=training.seed
+    )
     train_loader = build_loader(
         manifest_dataset(
             train, dataset, A.Compose([*augmentations.transforms, *resize.transforms])
