@@ -295,30 +295,23 @@ def _decode_images_per_s(files: SampleFiles, count: int) -> float:
 def _train_loader(
     files: SampleFiles, settings: Settings, training: Any, classes: Any, images: int
 ) -> Any:
-    """train_model's DataLoader (files decoded and augmented in its workers) over ``images``."""
-    import albumentations as A
+    """train_model's training DataLoader (files decoded and augmented in its workers)."""
+    import pandas as pd
 
-    from multiclass_segmentation.data import ManifestDataset, build_loader
-    from multiclass_segmentation.transforms import build_augmentations, build_resize
+    from multiclass_segmentation.params.common import DatasetParams
+    from multiclass_segmentation.pipelines.training.nodes import build_loaders
 
-    augmentations = build_augmentations(training.augmentations, ignore_index=classes.ignore_index)
-    transform = A.Compose(
-        [*augmentations.transforms, *build_resize(training.image_size).transforms]
-    )
     count = len(files.images)
-    dataset = ManifestDataset(
-        files.root,
-        [files.images[i % count] for i in range(images)],
-        [files.masks[i % count] for i in range(images)],
-        transform,
+    manifest = pd.DataFrame(
+        {
+            "image": [files.images[i % count] for i in range(images)],
+            "mask": [files.masks[i % count] for i in range(images)],
+        }
     )
-    return build_loader(
-        dataset,
-        batch_size=training.batch_size,
-        num_workers=settings.num_workers,
-        shuffle=True,
-        drop_last=True,
-    )
+    training = training.model_copy(update={"num_workers": settings.num_workers})
+    dataset = DatasetParams(root=str(files.root))
+    train_loader, _ = build_loaders(manifest, manifest.head(1), dataset, training, classes)
+    return train_loader
 
 
 def _loader_images_per_s(loader: Any) -> float:

@@ -16,6 +16,10 @@ os.environ.setdefault("CLEARML_OFFLINE_MODE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# Where runs of the demo environment write in a project copy (conf/demo/globals.yml).
+DEMO_CHECKPOINTS = Path("data/06_models/demo/checkpoints/demo")
+DEMO_MODEL_VERSIONS = Path("data/06_models/demo/demo")
+DEMO_HISTORY_VERSIONS = Path("data/08_reporting/demo/training_history_demo.json")
 REAL_DATASET = (
     PROJECT_ROOT / ".." / "shared" / "datasets" / "train_dataset_for_students"
 ).resolve()

@@ -28,11 +28,11 @@ from multiclass_segmentation.datasets import (
 )
 from multiclass_segmentation.lightning_module import SegmentationModule
 from multiclass_segmentation.pipelines.training import nodes as training_nodes
+from tests.conftest import DEMO_CHECKPOINTS as CHECKPOINTS
+from tests.conftest import DEMO_HISTORY_VERSIONS as HISTORY_VERSIONS
+from tests.conftest import DEMO_MODEL_VERSIONS as MODEL_VERSIONS
 from tests.conftest import dataset_versions, run_kedro, validated_demo_project
 
-CHECKPOINTS = Path("data/06_models/demo/checkpoints/demo")
-MODEL_VERSIONS = Path("data/06_models/demo/demo")
-HISTORY_VERSIONS = Path("data/08_reporting/demo/training_history_demo.json")
 METRICS_VERSIONS = Path("data/08_reporting/demo/metrics.json")
 
 # A subprocess that saves a checkpoint over `last.ckpt` and dies half-way, as a

@@ -20,6 +20,9 @@ import pytest
 import torch
 
 from multiclass_segmentation.distributed import torchrun_process, trainer_arguments
+from tests.conftest import DEMO_CHECKPOINTS as CHECKPOINTS
+from tests.conftest import DEMO_HISTORY_VERSIONS as HISTORY_VERSIONS
+from tests.conftest import DEMO_MODEL_VERSIONS as MODEL_VERSIONS
 from tests.conftest import (
     PROJECT_ROOT,
     dataset_versions,
@@ -27,9 +30,6 @@ from tests.conftest import (
     validated_demo_project,
 )
 
-CHECKPOINTS = Path("data/06_models/demo/checkpoints/demo")
-MODEL_VERSIONS = Path("data/06_models/demo/demo")
-HISTORY_VERSIONS = Path("data/08_reporting/demo/training_history_demo.json")
 CURVES = Path("data/08_reporting/demo/figures/learning_curves_demo.png")
 EPOCHS = 2
 TRAIN_IMAGES = 16  # the demo's synthetic train split

@@ -15,6 +15,7 @@ import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.strategies.launchers import _MultiProcessingLauncher
 from matplotlib.figure import Figure
+from torch.utils.data import DataLoader
 
 from multiclass_segmentation.checkpointing import (
     AtomicCheckpointIO,
@@ -143,11 +144,38 @@ def _check_processes_start_here(trainer: L.Trainer, training: TrainingParams) ->
         )
 
 
-def manifest_dataset(
-    manifest: pd.DataFrame, dataset: DatasetParams, transform: A.Compose
-) -> ManifestDataset:
-    """The pairs a validated split's manifest lists, read lazily from ``dataset.root``."""
-    return ManifestDataset(dataset.root, manifest["image"], manifest["mask"], transform)
+def build_loaders(
+    train: pd.DataFrame,
+    val: pd.DataFrame,
+    dataset: DatasetParams,
+    training: TrainingParams,
+    classes: ClassesParams,
+) -> tuple[DataLoader, DataLoader]:
+    """Loaders over the manifests' files: augmented and shuffled for training, resized for val."""
+    resize = build_resize(training.image_size)
+    # Seeded, so a run in one process repeats; DataLoader workers reseed it (data.py).
+    augmentations = build_augmentations(
+        training.augmentations, ignore_index=classes.ignore_index, seed=training.seed
+    )
+    train_transform = A.Compose([*augmentations.transforms, *resize.transforms])
+    train_loader = build_loader(
+        ManifestDataset(dataset.root, train["image"], train["mask"], train_transform),
+        batch_size=training.batch_size,
+        num_workers=training.num_workers,
+        shuffle=True,
+        drop_last=len(train) > training.batch_size,
+    )
+    val_loader = build_loader(
+        ManifestDataset(dataset.root, val["image"], val["mask"], resize),
+        batch_size=training.batch_size,
+        num_workers=training.num_workers,
+    )
+    return train_loader, val_loader
+
+
+def _early_stopping(training: TrainingParams) -> list[L.Callback]:
+    patience = training.early_stopping_patience
+    return [EarlyStopping(monitor="val_mdice", mode="max", patience=patience)] if patience else []
 
 
 def train_model(
@@ -168,25 +196,7 @@ def train_model(
     L.seed_everything(training.seed, workers=True)
     model = build_model(training.model, classes.num_classes, input_size=training.image_size)
     mean, std = normalization_for(training.model)
-    resize = build_resize(training.image_size)
-    # Seeded, so a run in one process repeats; DataLoader workers reseed it (data.py).
-    augmentations = build_augmentations(
-        training.augmentations, ignore_index=classes.ignore_index, seed=training.seed
-    )
-    train_loader = build_loader(
-        manifest_dataset(
-            train, dataset, A.Compose([*augmentations.transforms, *resize.transforms])
-        ),
-        batch_size=training.batch_size,
-        num_workers=training.num_workers,
-        shuffle=True,
-        drop_last=len(train) > training.batch_size,
-    )
-    val_loader = build_loader(
-        manifest_dataset(val, dataset, resize),
-        batch_size=training.batch_size,
-        num_workers=training.num_workers,
-    )
+    train_loader, val_loader = build_loaders(train, val, dataset, training, classes)
     module = SegmentationModule(
         model=model,
         loss=build_loss(training.loss, class_weights, classes.ignore_index),
@@ -213,12 +223,7 @@ def train_model(
     )
     history = EpochHistory()
     callbacks: list[L.Callback] = [checkpoint, _latest_checkpoint(run_folder), history]
-    if training.early_stopping_patience:
-        callbacks.append(
-            EarlyStopping(
-                monitor="val_mdice", mode="max", patience=training.early_stopping_patience
-            )
-        )
+    callbacks += _early_stopping(training)
     trainer_args = trainer_arguments(
         training.trainer.model_dump(exclude={"precision"}, exclude_none=True)
     )
