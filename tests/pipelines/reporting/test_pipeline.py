@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
 
 from tests.conftest import copy_project, run_kedro
 
@@ -27,9 +25,9 @@ SECTIONS = (
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """report.md after data_validation and eda only, then after `kedro run --env demo`."""
     project = copy_project(tmp_path_factory.mktemp("reporting"))
-    bootstrap_project(project)
-    with KedroSession.create(project_path=project, env="demo") as session:
-        session.run(pipeline_names=["data_validation", "eda", "reporting"])
+    # From the project folder, as `kedro run`: later stages read the files of dataset.root.
+    for pipeline in ("data_validation", "eda", "reporting"):
+        run_kedro(project, env="demo", pipeline=pipeline)
     before = (project / REPORTING / "report.md").read_text()
     run_kedro(project, env="demo")
     return {"project": project, "before": before, "after": (project / REPORTING / "report.md")}
