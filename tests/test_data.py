@@ -62,9 +62,18 @@ def test_a_manifest_naming_missing_files_is_refused_before_any_reading(tmp_path:
         ManifestDataset(tmp_path, manifest["image"], manifest["mask"])
 
 
-def test_auto_workers_are_the_cores_this_process_may_use():
+def test_auto_workers_are_the_cores_this_process_may_use(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
     assert resolve_num_workers("auto") == len(os.sched_getaffinity(0))
     assert resolve_num_workers(3) == 3
+
+
+def test_auto_workers_share_the_cores_among_torchrun_processes(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    assert resolve_num_workers("auto") == 4
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "32")
+    assert resolve_num_workers("auto") == 1
 
 
 def test_each_worker_draws_its_own_augmentations(tmp_path: Path):

@@ -72,8 +72,14 @@ def usable_cores() -> int:
 
 
 def resolve_num_workers(num_workers: int | Literal["auto"]) -> int:
-    """``auto`` is the usable cores; a number is taken as it is."""
-    return usable_cores() if num_workers == "auto" else num_workers
+    """``auto`` is this process's share of the usable cores; a number is taken as it is.
+
+    torchrun starts ``LOCAL_WORLD_SIZE`` training processes on a machine, which
+    share its cores.
+    """
+    if num_workers != "auto":
+        return num_workers
+    return max(1, usable_cores() // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
 
 
 def seed_worker_transform(worker_id: int) -> None:
