@@ -87,6 +87,7 @@ def test_label_images_skips_unreadable_files_and_passes_the_tta(tmp_path: Path):
         "b.png": lambda: Image.new("L", (7, 5)),
         "a.jpg": lambda: Image.new("RGB", (3, 4)),
         "broken.jpg": _unreadable,
+        "floats.tif": lambda: Image.fromarray(np.zeros((2, 2), dtype=np.float32)),
     }
     masks, labelled, report = label_images(images, segmenter, "run1", CLASSES, params)
     assert segmenter.calls == [], "the model runs only when Kedro saves each mask"
@@ -100,7 +101,12 @@ def test_label_images_skips_unreadable_files_and_passes_the_tta(tmp_path: Path):
         {"shape": (5, 7, 3), "hflip": True, "scales": [0.5, 1.0]},
     ]
     assert report["run1/report"]["unreadable"] == [
-        {"file": "broken.jpg", "error": "OSError: truncated"}
+        {"file": "broken.jpg", "error": "OSError: truncated"},
+        {
+            "file": "floats.tif",
+            "error": "UnsupportedImageError: mode F has no lossless conversion to 8-bit RGB; "
+            "convert the file yourself",
+        },
     ]
 
 

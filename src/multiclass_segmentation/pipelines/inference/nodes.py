@@ -15,7 +15,7 @@ from kedro.io.core import generate_timestamp
 from PIL import Image
 
 from multiclass_segmentation.errors import BadInputError, MissingInputError
-from multiclass_segmentation.imaging import rgb_array
+from multiclass_segmentation.imaging import UnsupportedImageError, rgb_array
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.evaluation import TestTimeAugmentation
 from multiclass_segmentation.params.inference import InferenceParams
@@ -89,7 +89,7 @@ def label_images(
 ) -> tuple[dict[str, Callable[[], Image.Image]], dict[str, str], dict[str, dict[str, Any]]]:
     """This run's masks (computed as each is saved), which file got which name, and the report.
 
-    Every file is decoded here once to find the unreadable ones, which the
+    Every file is decoded and converted to RGB here once to find the unreadable ones, which the
     report lists and the run skips. The model runs when Kedro saves each
     mask, so a folder of any size holds one image in memory at a time.
     """
@@ -103,8 +103,9 @@ def label_images(
     unreadable: list[dict[str, str]] = []
     for image_id in sorted(images):
         try:
-            images[image_id]()
-        except DatasetError as error:  # Kedro wraps what PIL raised for this file
+            rgb_array(images[image_id]())
+        # Kedro wraps what PIL raised for this file; a mode with no RGB rule is refused too.
+        except (DatasetError, UnsupportedImageError) as error:
             cause = error.__cause__ or error
             unreadable.append({"file": image_id, "error": f"{type(cause).__name__}: {cause}"})
         else:
