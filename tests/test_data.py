@@ -63,17 +63,20 @@ def test_a_manifest_naming_missing_files_is_refused_before_any_reading(tmp_path:
 
 
 def test_auto_workers_are_the_cores_this_process_may_use(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
     assert resolve_num_workers("auto") == len(os.sched_getaffinity(0))
     assert resolve_num_workers(3) == 3
 
 
 def test_auto_workers_share_the_cores_among_torchrun_processes(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))
-    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
-    assert resolve_num_workers("auto") == 4
-    monkeypatch.setenv("LOCAL_WORLD_SIZE", "32")
-    assert resolve_num_workers("auto") == 1
+    torchrun = {"TORCHELASTIC_RUN_ID": "x", "RANK": "0", "LOCAL_RANK": "0", "GROUP_RANK": "0"}
+    for name, value in torchrun.items():
+        monkeypatch.setenv(name, value)
+    for processes, workers in ((4, 4), (32, 1)):
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", str(processes))
+        monkeypatch.setenv("WORLD_SIZE", str(2 * processes))
+        assert resolve_num_workers("auto") == workers
 
 
 def test_each_worker_draws_its_own_augmentations(tmp_path: Path):

@@ -20,6 +20,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, get_worker_info
 
 from multiclass_segmentation import imaging
+from multiclass_segmentation.distributed import torchrun_process
 
 # Batches each worker prepares ahead on CUDA, where the GPU must never wait (torch's default: 2).
 CUDA_PREFETCH_FACTOR = 4
@@ -79,7 +80,8 @@ def resolve_num_workers(num_workers: int | Literal["auto"]) -> int:
     """
     if num_workers != "auto":
         return num_workers
-    return max(1, usable_cores() // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    process = torchrun_process()
+    return max(1, usable_cores() // (process.local_world_size if process else 1))
 
 
 def seed_worker_transform(worker_id: int) -> None:
