@@ -18,18 +18,19 @@ from unittest import mock
 import pytest
 from clearml.config.cache import SessionCache
 
-from multiclass_segmentation import tracking
-from multiclass_segmentation.tracking import (
-    ClearMLSettings,
-    ClearMLTrackingHook,
-    configured_server,
+from multiclass_segmentation import clearml_tasks, tracking
+from multiclass_segmentation.clearml_tasks import (
     history_scalars,
     keep_offline_archive,
-    metrics_single_values,
+    keys_configured,
     server_reachable,
-    task_name,
 )
-from tests.conftest import copy_project, run_kedro
+from multiclass_segmentation.tracking import (
+    ClearMLTrackingHook,
+    metrics_single_values,
+    remote_command,
+)
+from tests.conftest import copy_project, run_kedro, validated_demo_project
 
 TRACKING_LOGGER = "multiclass_segmentation.tracking"
 
@@ -44,8 +45,14 @@ def _clearml_into(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _enable_tracking(project: Path, env: str = "demo", **settings: object) -> None:
     """Tracking on in the env, whatever conf/base says (the other tests may turn it off)."""
-    lines = ["enabled: true"] + [f"{key}: {value}" for key, value in settings.items()]
-    (project / "conf" / env / "clearml.yml").write_text("\n".join(lines) + "\n")
+    lines = ["tracking:", "  enabled: true"] + [f"  {k}: {v}" for k, v in settings.items()]
+    (project / "conf" / env / "parameters_tracking.yml").write_text("\n".join(lines) + "\n")
+
+
+def _with_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ClearML keys as users keep them outside Kedro's configuration."""
+    monkeypatch.setenv("CLEARML_API_ACCESS_KEY", "test-key")
+    monkeypatch.setenv("CLEARML_API_SECRET_KEY", "test-secret")
 
 
 @pytest.fixture
@@ -75,9 +82,10 @@ def _recording_logger() -> tuple[logging.Logger, _Records]:
 
 @pytest.fixture
 def tracking_log(monkeypatch: pytest.MonkeyPatch) -> _Records:
-    """The tracking module's log records."""
+    """The log records of the tracking hook and of the ClearML task helpers."""
     recording, records = _recording_logger()
     monkeypatch.setattr(tracking, "logger", recording)
+    monkeypatch.setattr(clearml_tasks, "logger", recording)
     return records
 
 
@@ -116,6 +124,7 @@ def tracked_demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     with pytest.MonkeyPatch.context() as monkeypatch:
         offline_dir = _clearml_into(root / "clearml", monkeypatch)
         monkeypatch.setattr(tracking, "logger", recording)
+        monkeypatch.setattr(clearml_tasks, "logger", recording)
         run_kedro(project, env="demo")
     archive = _single_archive(offline_dir)
     return {
@@ -130,7 +139,8 @@ def tracked_demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_tracked_demo_run_names_the_task_and_keeps_the_parameters(tracked_demo: dict):
     task = tracked_demo["task"]
-    assert task["name"] == "__default__ (demo)"
+    # A run that trains is named after its hypothesis.
+    assert task["name"] == "demo"
     assert task["project_name"] == "multiclass_segmentation"
     parameters = task["hyperparams"]["parameters"]
     assert parameters["training/epochs"]["value"] == "2"
@@ -235,9 +245,7 @@ def test_unreachable_server_falls_back_to_offline_within_the_timeout(
 ):
     monkeypatch.delenv("CLEARML_OFFLINE_MODE")
     _enable_tracking(project_copy, api_host=silent_server, connect_timeout_s=2)
-    (project_copy / "conf/demo/credentials.yml").write_text(
-        "clearml: {access_key: test-key, secret_key: test-secret}\n"
-    )
+    _with_keys(monkeypatch)
     start_seconds = []
     start_task = ClearMLTrackingHook.before_pipeline_run
 
@@ -257,7 +265,7 @@ def test_unreachable_server_falls_back_to_offline_within_the_timeout(
     assert start_seconds[0] < 10
     warnings = tracking_log.messages(logging.WARNING)
     assert any(silent_server in w and "did not answer" in w for w in warnings)
-    assert _task_json(_single_archive(clearml_offline_dir))["name"] == "training (demo)"
+    assert _task_json(_single_archive(clearml_offline_dir))["name"] == "demo"
 
 
 class _NotClearML(BaseHTTPRequestHandler):
@@ -299,15 +307,13 @@ def test_server_that_refuses_the_login_leaves_the_run_tracked_offline(
 ):
     monkeypatch.delenv("CLEARML_OFFLINE_MODE")
     _enable_tracking(project_copy, api_host=not_clearml_server)
-    (project_copy / "conf/demo/credentials.yml").write_text(
-        "clearml: {access_key: test-key, secret_key: test-secret}\n"
-    )
+    _with_keys(monkeypatch)
     with pytest.raises(Exception, match="validated_train"):
         run_kedro(project_copy, env="demo", pipeline="training")
 
     warnings = tracking_log.messages(logging.WARNING)
     assert any(not_clearml_server in w and "tracked offline" in w for w in warnings)
-    assert _task_json(_single_archive(clearml_offline_dir))["name"] == "training (demo)"
+    assert _task_json(_single_archive(clearml_offline_dir))["name"] == "demo"
 
 
 def test_failed_run_is_tagged_failed_with_the_error_in_its_log(
@@ -328,7 +334,7 @@ def test_failed_run_is_tagged_failed_with_the_error_in_its_log(
 def test_failed_online_run_is_marked_failed_after_close(project_copy: Path, monkeypatch):
     online_task = mock.MagicMock()
     online_task.is_offline.return_value = False
-    monkeypatch.setattr(ClearMLTrackingHook, "_start_task", lambda self, name, tags: online_task)
+    monkeypatch.setattr(tracking, "start_task", lambda *args, **kwargs: online_task)
     _enable_tracking(project_copy)
 
     with pytest.raises(Exception, match="validated_train"):
@@ -360,7 +366,7 @@ def test_clearml_error_is_a_warning_and_the_run_completes(
 
 
 def test_disabled_tracking_creates_no_task(project_copy: Path, clearml_offline_dir: Path):
-    (project_copy / "conf/demo/clearml.yml").write_text("enabled: false\n")
+    (project_copy / "conf/demo/parameters_tracking.yml").write_text("tracking: {enabled: false}\n")
     with pytest.raises(Exception, match="validated_train"):
         run_kedro(project_copy, env="demo", pipeline="training")
     assert not clearml_offline_dir.exists()
@@ -378,25 +384,22 @@ def test_server_reachable_tells_a_listening_port_from_a_closed_one():
     assert time.perf_counter() - started < 1
 
 
-def test_configured_server_needs_keys_from_credentials_or_environment(monkeypatch):
+def test_keys_come_from_clearml_variables_or_clearml_conf(monkeypatch):
+    from clearml.config import config_obj
+
     for name in ("CLEARML_API_ACCESS_KEY", "CLEARML_API_SECRET_KEY", "CLEARML_AUTH_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(tracking, "clearml_conf_keys", lambda: (None, None))
-    settings = ClearMLSettings(api_host="http://clearml.example:8008")
-
-    assert configured_server(settings, {}) is None
-    server = configured_server(settings, {"access_key": "key", "secret_key": "secret"})
-    assert server is not None
-    assert server.api_host == "http://clearml.example:8008"
-    assert (server.access_key, server.secret_key) == ("key", "secret")
+    conf = {}
+    monkeypatch.setattr(config_obj, "get", lambda key, default=None: conf.get(key, default))
+    assert not keys_configured()
     monkeypatch.setenv("CLEARML_API_ACCESS_KEY", "env-key")
+    assert not keys_configured()  # a secret is needed too
     monkeypatch.setenv("CLEARML_API_SECRET_KEY", "env-secret")
-    assert configured_server(settings, {}) is not None
-
-
-def test_task_name_joins_pipelines_and_names_the_hypothesis():
-    assert task_name(None, "base") == "__default__ (base)"
-    assert task_name(["training", "evaluation"], "unet_r34") == "training+evaluation (unet_r34)"
+    assert keys_configured()
+    monkeypatch.delenv("CLEARML_API_ACCESS_KEY")
+    monkeypatch.delenv("CLEARML_API_SECRET_KEY")
+    conf.update({"api.credentials.access_key": "k", "api.credentials.secret_key": "s"})
+    assert keys_configured()
 
 
 def test_history_scalars_skip_missing_and_non_finite_values():
@@ -427,3 +430,163 @@ def test_metrics_single_values_name_split_and_score():
         "val foreground mDice": 0.6,
         "test mDice": 0.65,
     }
+
+
+def _pipeline_with_tags(*tag_sets: set[str]):
+    from kedro.pipeline import Node, Pipeline
+
+    return Pipeline(
+        [
+            Node(lambda: None, None, f"out_{i}", name=f"n{i}", tags=tags)
+            for i, tags in enumerate(tag_sets)
+        ]
+    )
+
+
+def test_a_run_that_trains_or_evaluates_is_named_after_its_hypothesis():
+    trains = _pipeline_with_tags({"training"}, {"evaluation"})
+    explores = _pipeline_with_tags({"eda"})
+    assert tracking.task_name(trains, ["training", "evaluation"], "unet_r34") == "unet_r34"
+    assert tracking.task_name(explores, ["eda"], "base") == "eda (base)"
+    assert tracking.task_name(explores, None, "base") == "__default__ (base)"
+
+
+def test_only_an_evaluation_without_training_continues_the_training_task():
+    assert tracking.continues_training_task(_pipeline_with_tags({"evaluation"}, {"reporting"}))
+    assert not tracking.continues_training_task(_pipeline_with_tags({"training"}, {"evaluation"}))
+    assert not tracking.continues_training_task(_pipeline_with_tags({"eda"}))
+
+
+def test_remote_command_repeats_the_run_without_enqueueing_it_again():
+    run_params = {
+        "env": "unet_r34",
+        "pipeline_names": ["training", "evaluation"],
+        "runtime_params": {
+            "tracking": {"execute_remotely": "gpu"},
+            "training": {"epochs": 3},
+            "dataset": {"root": "/data/my pets"},
+        },
+    }
+    assert remote_command(run_params) == (
+        "-m multiclass_segmentation --env unet_r34 --pipelines training,evaluation "
+        "--params 'training.epochs=3,dataset.root=/data/my pets'"
+    )
+    assert remote_command({}) == "-m multiclass_segmentation --env base"
+
+
+def test_training_scalars_reach_the_task_while_it_trains(tracked_demo: dict):
+    """Reported at each epoch's end and every few steps, before the node returned."""
+    history_folder = tracked_demo["project"] / "data/08_reporting/demo/training_history_demo.json"
+    saved_ms = next(history_folder.glob("*/training_history_demo.json")).stat().st_mtime * 1000
+    scalars = [e for e in tracked_demo["events"] if e["type"] == "training_stats_scalar"]
+    first_epoch = [e for e in scalars if e["metric"] == "val mDice" and e["iter"] == 1]
+    assert first_epoch and all(e["timestamp"] < saved_ms for e in first_epoch)
+    # The demo trains 2 batches an epoch for 2 epochs and reports the loss at every step.
+    steps = [e for e in scalars if e["metric"] == clearml_tasks.STEP_LOSS_TITLE]
+    assert [e["iter"] for e in steps] == [1, 2, 3, 4]
+    assert all(e["timestamp"] < saved_ms for e in steps)
+
+
+def test_tracked_demo_run_records_console_and_code_state(tracked_demo: dict):
+    task = tracked_demo["task"]
+    # The copied project is no git repository: ClearML records the entry point still.
+    assert task["script"]["entry_point"]
+    console = " ".join(e["msg"] for e in _events(tracked_demo["archive"], "log.jsonl"))
+    assert "train_model_node" in console
+
+
+def _edit_connected_parameters(monkeypatch: pytest.MonkeyPatch, edit) -> None:
+    """Task.connect answers as for a task cloned and edited in the UI, run by an agent."""
+    from clearml import Task
+
+    connect = Task.connect
+
+    def connect_edited(self, mutable, name=None):
+        connected = connect(self, mutable, name=name)
+        if name != tracking.PARAMETERS_SECTION:
+            return connected
+        edited = json.loads(json.dumps(connected))
+        edit(edited)
+        return edited
+
+    monkeypatch.setattr(Task, "connect", connect_edited)
+
+
+def test_parameters_edited_in_the_task_are_the_ones_the_run_uses(
+    tmp_path: Path, clearml_offline_dir: Path, monkeypatch
+):
+    project = validated_demo_project(tmp_path)
+    _enable_tracking(project)
+    _edit_connected_parameters(monkeypatch, lambda p: p["training"].update(epochs=1))
+
+    run_kedro(project, env="demo", pipeline="training")
+
+    history = _latest_json(project / "data/08_reporting/demo/training_history_demo.json")
+    assert [epoch["epoch"] for epoch in history] == [1]  # conf/demo says 2
+
+
+def test_edited_parameters_that_fail_validation_stop_the_run(
+    project_copy: Path, clearml_offline_dir: Path, monkeypatch
+):
+    from kedro.validation import ParameterValidationError
+
+    _enable_tracking(project_copy)
+    _edit_connected_parameters(monkeypatch, lambda p: p["training"].update(batch_size=0))
+    with pytest.raises(ParameterValidationError, match="batch_size"):
+        run_kedro(project_copy, env="demo", pipeline="training")
+
+
+def test_execute_remotely_without_a_server_says_what_is_missing(
+    project_copy: Path, clearml_offline_dir: Path
+):
+    from multiclass_segmentation.errors import BadInputError
+
+    _enable_tracking(project_copy, execute_remotely="gpu")
+    with pytest.raises(BadInputError, match="execute_remotely=gpu needs a ClearML server"):
+        run_kedro(project_copy, env="demo", pipeline="data_validation")
+    # Nothing ran here.
+    assert not (project_copy / "data/08_reporting/demo/data_validation.json").exists()
+
+
+def test_execute_remotely_enqueues_the_run_with_the_command_an_agent_repeats(
+    project_copy: Path, monkeypatch
+):
+    online_task = mock.MagicMock()
+    online_task.is_offline.return_value = False
+    online_task.connect.side_effect = lambda mutable, name=None: mutable
+    online_task.execute_remotely.side_effect = SystemExit(0)  # as ClearML leaves the process
+    monkeypatch.setattr(tracking, "start_task", lambda *args, **kwargs: online_task)
+    _enable_tracking(project_copy)
+
+    with pytest.raises(SystemExit):
+        run_kedro(
+            project_copy,
+            env="demo",
+            pipeline="data_validation",
+            params={"tracking": {"execute_remotely": "cpu-queue"}},
+        )
+
+    online_task.set_script.assert_called_once_with(
+        working_dir=".",
+        entry_point="-m multiclass_segmentation --env demo --pipelines data_validation",
+    )
+    online_task.execute_remotely.assert_called_once_with(
+        queue_name="cpu-queue", clone=False, exit_process=True
+    )
+    assert not (project_copy / "data/08_reporting/demo/data_validation.json").exists()
+
+
+def test_an_evaluation_run_asks_to_continue_the_training_task(project_copy: Path, monkeypatch):
+    started = []
+    online_task = mock.MagicMock()
+    online_task.connect.side_effect = lambda mutable, name=None: mutable
+
+    def start(tracking_params, name, tags, continue_last=False):
+        started.append((name, continue_last))
+        return online_task
+
+    monkeypatch.setattr(tracking, "start_task", start)
+    _enable_tracking(project_copy)
+    with pytest.raises(Exception, match="validated_val|trained_model"):
+        run_kedro(project_copy, env="demo", pipeline="evaluation")
+    assert started == [("demo", True)]

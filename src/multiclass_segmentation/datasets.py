@@ -92,8 +92,12 @@ class SegmentationModelDataset(AbstractVersionedDataset[Segmenter, Segmenter]):
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath), "version": self._version}
 
+    def saved_folder(self) -> Path:
+        """The folder of the version this run saved (or, before a save, the latest one)."""
+        return Path(self._get_load_path())
+
     def load(self) -> Segmenter:
-        folder = Path(self._get_load_path())
+        folder = self.saved_folder()
         with open(folder / SEGMENTER_METADATA, encoding="utf-8") as file:
             metadata = json.load(file)
         model = smp.from_pretrained(str(folder))

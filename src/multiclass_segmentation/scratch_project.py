@@ -20,7 +20,9 @@ def copy_project(project_root: Path, target: Path) -> Path:
     shutil.copytree(project_root / "conf", target / "conf", ignore=shutil.ignore_patterns("local"))
     (target / "conf" / "local").mkdir()
     # Tracking has its own tests (test_tracking.py); elsewhere it only costs time and disk.
-    (target / "conf" / "base" / "clearml.yml").write_text("enabled: false\n")
+    (target / "conf" / "base" / "parameters_tracking.yml").write_text(
+        "tracking: {enabled: false}\n"
+    )
     (target / "src").mkdir()
     for layer in (project_root / "data").iterdir():
         if layer.is_dir():

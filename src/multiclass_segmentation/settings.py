@@ -5,8 +5,10 @@ from kedro.config import OmegaConfigLoader
 from multiclass_segmentation.hooks import MissingDatasetHook, SyntheticDatasetHook, TorchrunHook
 from multiclass_segmentation.tracking import ClearMLTrackingHook
 
-# TorchrunHook: under torchrun, only global rank 0 saves (README, Several GPUs / machines).
-HOOKS = (SyntheticDatasetHook(), MissingDatasetHook(), ClearMLTrackingHook(), TorchrunHook())
+# Kedro calls the last hook first: a run that the dataset or torchrun checks refuse
+# starts no ClearML task. TorchrunHook: under torchrun, only global rank 0 saves
+# (README, Several GPUs / machines).
+HOOKS = (ClearMLTrackingHook(), SyntheticDatasetHook(), MissingDatasetHook(), TorchrunHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
@@ -14,6 +16,4 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     # A hypothesis environment overrides single keys of conf/base, not whole sections.
     "merge_strategy": {"parameters": "soft", "globals": "soft"},
-    # conf/<env>/clearml.yml: experiment tracking (tracking.py).
-    "config_patterns": {"clearml": ["clearml*", "clearml*/**", "**/clearml*"]},
 }

@@ -62,6 +62,8 @@ class TrainerParams(StrictModel):
     num_sanity_val_steps: int = 0
     limit_train_batches: int | float | None = None
     limit_val_batches: int | float | None = None
+    # Optimizer steps between two reports of the training loss (ClearML's live curve).
+    log_every_n_steps: int = Field(10, ge=1)
 
 
 class TrainingParams(StrictModel):

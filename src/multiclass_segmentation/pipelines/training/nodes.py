@@ -22,6 +22,7 @@ from multiclass_segmentation.checkpointing import (
     callback_state,
     remove_partial_checkpoints,
 )
+from multiclass_segmentation.clearml_tasks import LiveScalars
 from multiclass_segmentation.data import ManifestDataset, build_loader
 from multiclass_segmentation.distributed import (
     is_secondary_rank,
@@ -222,7 +223,13 @@ def train_model(
         mode="max",
     )
     history = EpochHistory()
-    callbacks: list[L.Callback] = [checkpoint, _latest_checkpoint(run_folder), history]
+    # LiveScalars after EpochHistory: it reports the epoch that EpochHistory has just recorded.
+    callbacks: list[L.Callback] = [
+        checkpoint,
+        _latest_checkpoint(run_folder),
+        history,
+        LiveScalars(history),
+    ]
     callbacks += _early_stopping(training)
     trainer_args = trainer_arguments(
         training.trainer.model_dump(exclude={"precision"}, exclude_none=True)
