@@ -590,3 +590,26 @@ def test_an_evaluation_run_asks_to_continue_the_training_task(project_copy: Path
     with pytest.raises(Exception, match="validated_val|trained_model"):
         run_kedro(project_copy, env="demo", pipeline="evaluation")
     assert started == [("demo", True)]
+
+
+def test_tasks_of_their_own_are_one_archive_each_with_their_parameters(
+    clearml_offline_dir: Path,
+):
+    from multiclass_segmentation.params.tracking import TrackingParams
+
+    tracking_on = TrackingParams(console=False, resource_monitoring=False)
+    for number in (0, 1):
+        with clearml_tasks.task_of_its_own(
+            tracking_on, f"trial {number}", ["sweep"], {"optimizer.lr": 0.001 * (number + 1)}
+        ) as task:
+            task.get_logger().report_single_value("val mDice", 0.5 + number / 10)
+    tasks = sorted(
+        (_task_json(a) for a in clearml_offline_dir.glob("*.zip")), key=lambda t: t["name"]
+    )
+    assert [t["name"] for t in tasks] == ["trial 0", "trial 1"]
+    assert [t["hyperparams"]["parameters"]["optimizer.lr"]["value"] for t in tasks] == [
+        "0.001",
+        "0.002",
+    ]
+    with clearml_tasks.task_of_its_own(TrackingParams(enabled=False), "trial 2", [], {}) as task:
+        assert task is None

@@ -16,6 +16,7 @@ import socket
 import threading
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -252,3 +253,30 @@ class LiveScalars(L.Callback):
             return
         for title, series, value, epoch in history_scalars(self._history.epochs[-1:]):
             task_logger.report_scalar(title, series, value, iteration=epoch)
+
+
+@contextmanager
+def task_of_its_own(
+    tracking: TrackingParams, name: str, tags: Sequence[str], parameters: Mapping[str, Any]
+) -> Iterator[Any]:
+    """A task for one unit of work inside a run (a sweep's trial), closed when it ends.
+
+    Yields None when tracking is off or ClearML fails to start: like the run's
+    task, tracking never stops the work.
+    """
+    task = None
+    if tracking.enabled:
+        try:
+            task = start_task(tracking, name, tags)
+            task.connect(dict(parameters), name="parameters")
+        except Exception as error:
+            logger.warning("No ClearML task for '%s' (%s: %s)", name, type(error).__name__, error)
+            task = None
+    try:
+        yield task
+    finally:
+        if task is not None:
+            try:
+                close_task(task)
+            except Exception as error:
+                logger.warning("Closing the ClearML task '%s' failed (%s)", name, error)
