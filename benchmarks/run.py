@@ -299,7 +299,7 @@ def _train_loader(
     import pandas as pd
 
     from multiclass_segmentation.params.common import DatasetParams
-    from multiclass_segmentation.pipelines.training.nodes import build_loaders
+    from multiclass_segmentation.training_run import build_loaders
 
     count = len(files.images)
     manifest = pd.DataFrame(

@@ -16,6 +16,7 @@ from kedro.io.core import DatasetError, Version
 from kedro_datasets.json import JSONDataset
 from torch import nn
 
+from multiclass_segmentation import training_run
 from multiclass_segmentation.checkpointing import (
     PARTIAL_CHECKPOINT_PATTERN,
     AtomicCheckpointIO,
@@ -27,7 +28,6 @@ from multiclass_segmentation.datasets import (
     SegmentationModelDataset,
 )
 from multiclass_segmentation.lightning_module import SegmentationModule
-from multiclass_segmentation.pipelines.training import nodes as training_nodes
 from tests.conftest import DEMO_CHECKPOINTS as CHECKPOINTS
 from tests.conftest import DEMO_HISTORY_VERSIONS as HISTORY_VERSIONS
 from tests.conftest import DEMO_MODEL_VERSIONS as MODEL_VERSIONS
@@ -285,9 +285,9 @@ class _NanFromSecondEpoch(nn.Module):
 def test_a_nan_loss_stops_training_and_keeps_the_last_good_epoch_as_best(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    build_loss = training_nodes.build_loss
+    build_loss = training_run.build_loss
     monkeypatch.setattr(
-        training_nodes, "build_loss", lambda *args: _NanFromSecondEpoch(build_loss(*args))
+        training_run, "build_loss", lambda *args: _NanFromSecondEpoch(build_loss(*args))
     )
     written = []
     save_checkpoint = AtomicCheckpointIO.save_checkpoint

@@ -13,12 +13,9 @@ from pydantic import ValidationError
 from multiclass_segmentation.models import build_model
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.training import TrainingParams
-from multiclass_segmentation.pipelines.training.nodes import (
-    _run_folder,
-    plot_learning_curves,
-    resolve_class_weights,
-)
+from multiclass_segmentation.pipelines.training.nodes import plot_learning_curves
 from multiclass_segmentation.settings import CONFIG_LOADER_ARGS
+from multiclass_segmentation.training_run import _run_folder, resolve_class_weights
 from tests.conftest import PROJECT_ROOT
 
 CLASSES = ClassesParams(
