@@ -406,6 +406,8 @@ def _note(title: str, text: str) -> Figure:
 
 def history_figure(study: optuna.Study) -> Figure:
     """Optuna's optimisation history: each trial's value and the best so far."""
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        return _note("Optimization History Plot", "No complete trial yet.")
     return _plot(optuna.visualization.matplotlib.plot_optimization_history, study)
 
 
