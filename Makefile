@@ -11,13 +11,14 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export NO_ALBUMENTATIONS_UPDATE := 1
 export MPLBACKEND := Agg
 
-.PHONY: help install data run demo test lint format viz bench bench-scale
+.PHONY: help install data run demo sweep test lint format viz bench bench-scale
 
 help:
 	@echo "make run    - set up .venv, get the dataset, run every pipeline (kedro run)"
 	@echo "make test   - set up .venv and run the tests and the linter"
 	@echo "make data   - get the dataset into data/01_raw (keeps what is there)"
 	@echo "make demo   - run every pipeline on the synthetic demo dataset (seconds)"
+	@echo "make sweep  - Optuna sweep of the training parameters of ENV (README, Sweeps)"
 	@echo "make viz    - show the pipelines in kedro-viz"
 	@echo "make bench  - speed benchmarks -> benchmarks/results/<time>.json (on an idle machine)"
 	@echo "make bench-scale N=600 - time and peak memory of each stage at N and 4N images"
@@ -41,6 +42,13 @@ run: data
 
 demo: install
 	$(BIN)/kedro run --env demo
+
+# Validation and EDA first (the trials train on their outputs), then this worker's trials.
+# SWEEP_PARAMS passes more, e.g. SWEEP_PARAMS="sweep.storage=postgresql://optuna@db:5432/sweeps".
+SWEEP_PARAMS ?=
+sweep: data
+	$(BIN)/kedro run --env $(ENV) --pipelines data_validation,eda,sweep \
+		$(if $(SWEEP_PARAMS),--params "$(SWEEP_PARAMS)")
 
 # Tests never download: the hub is offline and ClearML has no server.
 test: install

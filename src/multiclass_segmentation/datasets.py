@@ -198,3 +198,77 @@ class AtomicCSVDataset(CSVDataset):
             lambda tmp_path: data.to_csv(tmp_path, **self._save_args),
         )
         self._invalidate_cache()
+
+
+# The first line of every file that ConfEnvironmentsDataset writes.
+GENERATED_MARKER = "# Written by `kedro run --pipelines sweep`; the next sweep replaces this file."
+SWAP_ATTEMPTS = 5
+
+
+def written_by_pipeline(folder: Path) -> bool:
+    """Whether every entry of ``folder`` is a file that starts with GENERATED_MARKER."""
+    for entry in folder.iterdir():
+        if not entry.is_file():
+            return False
+        with open(entry, encoding="utf-8", errors="replace") as file:
+            if file.readline().rstrip("\n") != GENERATED_MARKER:
+                return False
+    return True
+
+
+class ConfEnvironmentsDataset(AbstractDataset[dict, dict]):
+    """Kedro environments (``<path>/<env>/``) that a pipeline writes, e.g. a sweep's best trial.
+
+    ``save({env: {file name: text}})`` writes each environment whole: its files go
+    to a hidden temporary folder (the config loader skips hidden folders) that
+    then takes the place of the old one, so the environment is the old or the
+    new one, never half of each. Every file starts with ``GENERATED_MARKER``; an
+    existing environment with any other file was not written here and is refused.
+    ``load()`` gives ``{env: written here}`` for every environment, so a pipeline
+    can refuse a name before its work rather than after.
+    """
+
+    def __init__(self, *, path: str, metadata: dict[str, Any] | None = None) -> None:
+        self._path = Path(path)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path)}
+
+    def load(self) -> dict[str, bool]:
+        folders = [p for p in self._path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        return {folder.name: written_by_pipeline(folder) for folder in sorted(folders)}
+
+    def save(self, data: dict[str, dict[str, str]]) -> None:
+        for env, files in data.items():
+            self._write(env, files)
+
+    def _write(self, env: str, files: dict[str, str]) -> None:
+        target = self._path / env
+        if target.exists() and not written_by_pipeline(target):
+            raise DatasetError(
+                f"{target} exists and was not written by a sweep: it is left as it is. "
+                "Choose another sweep.best_hypothesis.env or move that folder away."
+            )
+        staged = Path(tempfile.mkdtemp(prefix=f".{env}.", dir=self._path))
+        try:
+            for name, text in files.items():
+                (staged / name).write_text(f"{GENERATED_MARKER}\n{text}", encoding="utf-8")
+            self._swap(staged, target)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+
+    @staticmethod
+    def _swap(staged: Path, target: Path) -> None:
+        aside = staged.with_name(f"{staged.name}.old")
+        for _ in range(SWAP_ATTEMPTS):
+            if target.exists():
+                os.replace(target, aside)
+            try:
+                os.rename(staged, target)
+            except OSError:
+                continue  # another worker put its own there in between: move that aside too
+            finally:
+                shutil.rmtree(aside, ignore_errors=True)
+            return
+        raise DatasetError(f"Could not replace {target}: other processes keep writing it.")

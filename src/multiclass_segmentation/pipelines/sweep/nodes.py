@@ -1,0 +1,72 @@
+"""Nodes of the sweep pipeline; the Optuna logic is in ``multiclass_segmentation.sweep``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from multiclass_segmentation import sweep as sweeps
+from multiclass_segmentation.errors import BadInputError
+from multiclass_segmentation.params.common import ClassesParams, DatasetParams
+from multiclass_segmentation.params.sweep import SweepParams
+from multiclass_segmentation.params.training import TrainingParams
+
+
+def _check_best_env_is_ours(conf_environments: dict[str, bool], sweep: SweepParams) -> None:
+    env = sweep.best_hypothesis.env
+    if conf_environments.get(env) is False:
+        raise BadInputError(
+            f"sweep.best_hypothesis.env '{env}' is an environment that no sweep wrote "
+            f"(conf/{env}/); the sweep never overwrites one. Choose another name, e.g. "
+            f'--params "sweep.best_hypothesis.env={env}_sweep".'
+        )
+
+
+def run_sweep(
+    train: pd.DataFrame,
+    val: pd.DataFrame,
+    dataset: DatasetParams,
+    suggested_class_weights: dict[str, Any],
+    training: TrainingParams,
+    classes: ClassesParams,
+    hypothesis: str,
+    sweep: SweepParams,
+    conf_environments: dict[str, bool],
+) -> dict[str, Any]:
+    """Runs this worker's trials of the study; returns the summary of every trial so far."""
+    _check_best_env_is_ours(conf_environments, sweep)
+    inputs = sweeps.SweepInputs(
+        train, val, dataset, suggested_class_weights, training, classes, hypothesis
+    )
+    return sweeps.summarize(sweeps.run_sweep(inputs, sweep), sweep)
+
+
+def plot_sweep_history(summary: dict[str, Any], sweep: SweepParams) -> Figure:
+    """Optuna's optimisation history of the study (every worker's trials)."""
+    return sweeps.history_figure(sweeps.load_study(sweep))
+
+
+def plot_sweep_importances(summary: dict[str, Any], sweep: SweepParams) -> Figure:
+    """Optuna's parameter importances of the study."""
+    return sweeps.importance_figure(sweeps.load_study(sweep))
+
+
+def write_sweep_report(summary: dict[str, Any], hypothesis: str) -> str:
+    """The markdown report; its figures sit in figures/ next to it (the catalog's paths)."""
+    figures = {
+        name: f"figures/sweep_{name}_{hypothesis}.png" for name in ("history", "importances")
+    }
+    return sweeps.sweep_report(summary, figures)
+
+
+def best_trial_hypothesis(
+    summary: dict[str, Any],
+    training: TrainingParams,
+    sweep: SweepParams,
+    base_training: dict[str, Any],
+    base_globals: dict[str, Any],
+) -> dict[str, dict[str, str]]:
+    """The best trial as ``conf/<sweep.best_hypothesis.env>/``: its differences from conf/base."""
+    return sweeps.best_hypothesis_files(summary, training, sweep, base_training, base_globals)
