@@ -20,10 +20,11 @@ from clearml.config.cache import SessionCache
 
 from multiclass_segmentation import clearml_tasks, tracking
 from multiclass_segmentation.clearml_tasks import (
-    history_scalars,
     keep_offline_archive,
     keys_configured,
     server_reachable,
+    training_scalars,
+    validation_scalars,
 )
 from multiclass_segmentation.tracking import (
     ClearMLTrackingHook,
@@ -402,25 +403,14 @@ def test_keys_come_from_clearml_variables_or_clearml_conf(monkeypatch):
     assert keys_configured()
 
 
-def test_history_scalars_skip_missing_and_non_finite_values():
-    history = [
-        {
-            "epoch": 1,
-            "train_loss": 1.5,
-            "lr": 0.01,
-            "val_mdice": None,
-            "val_fg_mdice": float("nan"),
-            "val_dice": {"background": 0.9, "cat": None},
-            "seconds": 3.0,
-        }
-    ]
-    scalars = {(title, series): value for title, series, value, _ in history_scalars(history)}
-    assert scalars == {
+def test_epoch_scalars_skip_missing_and_non_finite_values():
+    epoch = {"epoch": 1, "train_loss": 1.5, "lr": float("inf"), "seconds": 3.0}
+    assert {(t, s): v for t, s, v in training_scalars(epoch)} == {
         ("train loss", "train"): 1.5,
-        ("learning rate", "lr"): 0.01,
         ("epoch time", "seconds"): 3.0,
-        ("val Dice", "background"): 0.9,
     }
+    scores = {"mdice": None, "fg_mdice": float("nan"), "dice": {"background": 0.9, "cat": None}}
+    assert list(validation_scalars(scores)) == [("val Dice", "background", 0.9)]
 
 
 def test_metrics_single_values_name_split_and_score():

@@ -201,21 +201,30 @@ def close_task(task: Any) -> None:
     )
 
 
-def history_scalars(history: Sequence[Mapping[str, Any]]) -> Iterator[tuple[str, str, float, int]]:
-    """(title, series, value, epoch) of every finite per-epoch value of a training history."""
-    for epoch in history:
-        iteration = int(epoch["epoch"])
-        values = [
-            ("train loss", "train", epoch.get("train_loss")),
-            ("learning rate", "lr", epoch.get("lr")),
-            ("val mDice", "all classes", epoch.get("val_mdice")),
-            ("val mDice", "foreground", epoch.get("val_fg_mdice")),
-            ("epoch time", "seconds", epoch.get("seconds")),
-        ]
-        values += [("val Dice", name, dice) for name, dice in (epoch.get("val_dice") or {}).items()]
-        for title, series, value in values:
-            if value is not None and math.isfinite(value):
-                yield title, series, float(value), iteration
+def _finite(values: Iterator[tuple[str, str, Any]]) -> Iterator[tuple[str, str, float]]:
+    for title, series, value in values:
+        if value is not None and math.isfinite(value):
+            yield title, series, float(value)
+
+
+def validation_scalars(scores: Mapping[str, Any]) -> Iterator[tuple[str, str, float]]:
+    """(title, series, value) of every finite score of one validation epoch."""
+    values = [
+        ("val mDice", "all classes", scores.get("mdice")),
+        ("val mDice", "foreground", scores.get("fg_mdice")),
+    ]
+    values += [("val Dice", name, dice) for name, dice in (scores.get("dice") or {}).items()]
+    return _finite(iter(values))
+
+
+def training_scalars(epoch: Mapping[str, Any]) -> Iterator[tuple[str, str, float]]:
+    """(title, series, value) of an ``EpochHistory`` entry's loss, learning rate and time."""
+    values = [
+        ("train loss", "train", epoch.get("train_loss")),
+        ("learning rate", "lr", epoch.get("lr")),
+        ("epoch time", "seconds", epoch.get("seconds")),
+    ]
+    return _finite(iter(values))
 
 
 def _current_task_logger() -> Any:
@@ -228,9 +237,10 @@ def _current_task_logger() -> Any:
 class LiveScalars(L.Callback):
     """Reports training to the current ClearML task while it runs.
 
-    The loss every ``trainer.log_every_n_steps`` optimizer steps, and each
-    epoch's entry of ``history`` (an ``EpochHistory`` that precedes this
-    callback) as soon as the epoch ends. Only the global-zero process reports.
+    The loss every ``trainer.log_every_n_steps`` optimizer steps; the validation
+    scores as soon as validation ends (before a pruning callback may stop the
+    run); each epoch's loss, learning rate and time from ``history`` (an
+    ``EpochHistory`` that precedes this callback). Only global zero reports.
     """
 
     def __init__(self, history: Any) -> None:
@@ -240,24 +250,35 @@ class LiveScalars(L.Callback):
         self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, idx: int
     ) -> None:
         step = trainer.global_step
-        if not trainer.is_global_zero or step % trainer.log_every_n_steps:
+        if step % trainer.log_every_n_steps:
             return
-        task_logger = _current_task_logger()
         loss = outputs["loss"] if isinstance(outputs, Mapping) else outputs
-        if task_logger is not None and loss is not None:
-            task_logger.report_scalar(STEP_LOSS_TITLE, "train", float(loss), iteration=step)
+        if loss is not None:
+            self._report(trainer, [(STEP_LOSS_TITLE, "train", float(loss))], step)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        scores = getattr(pl_module, "last_val_scores", None) or {}
+        self._report(trainer, validation_scalars(scores), trainer.current_epoch + 1)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._history.epochs:
+            epoch = self._history.epochs[-1]
+            self._report(trainer, training_scalars(epoch), int(epoch["epoch"]))
+
+    @staticmethod
+    def _report(trainer: L.Trainer, scalars: Any, iteration: int) -> None:
         task_logger = _current_task_logger() if trainer.is_global_zero else None
-        if task_logger is None or not self._history.epochs:
-            return
-        for title, series, value, epoch in history_scalars(self._history.epochs[-1:]):
-            task_logger.report_scalar(title, series, value, iteration=epoch)
+        if task_logger is not None:
+            for title, series, value in scalars:
+                task_logger.report_scalar(title, series, value, iteration=iteration)
 
 
 @contextmanager
 def task_of_its_own(
-    tracking: TrackingParams, name: str, tags: Sequence[str], parameters: Mapping[str, Any]
+    tracking: TrackingParams,
+    name: str,
+    tags: Sequence[str],
+    parameters: Mapping[str, Any] | None = None,
 ) -> Iterator[Any]:
     """A task for one unit of work inside a run (a sweep's trial), closed when it ends.
 
@@ -268,7 +289,8 @@ def task_of_its_own(
     if tracking.enabled:
         try:
             task = start_task(tracking, name, tags)
-            task.connect(dict(parameters), name="parameters")
+            if parameters is not None:
+                task.connect(dict(parameters), name="parameters")
         except Exception as error:
             logger.warning("No ClearML task for '%s' (%s: %s)", name, type(error).__name__, error)
             task = None

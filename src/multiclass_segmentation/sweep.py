@@ -33,6 +33,7 @@ from optuna.trial import FrozenTrial, TrialState
 from optuna_integration import PyTorchLightningPruningCallback
 from pydantic import ValidationError
 
+from multiclass_segmentation.clearml_tasks import task_of_its_own
 from multiclass_segmentation.errors import BadInputError
 from multiclass_segmentation.lightning_module import best_epoch
 from multiclass_segmentation.markdown import markdown_table
@@ -44,6 +45,7 @@ from multiclass_segmentation.params.sweep import (
     SweepParams,
     path_keys,
 )
+from multiclass_segmentation.params.tracking import TrackingParams
 from multiclass_segmentation.params.training import TrainingParams
 from multiclass_segmentation.training_run import fit_segmenter, resolve_class_weights
 
@@ -310,6 +312,41 @@ def run_trial(trial: optuna.Trial, inputs: SweepInputs, sweep: SweepParams) -> f
     trial.set_user_attr("epochs_run", len(history))
     best = best_epoch(history)
     return float(best[OBJECTIVE]) if best else math.nan
+
+
+def tracked_trials(tracking: TrackingParams, runner: TrialRunner = run_trial) -> TrialRunner:
+    """``runner`` with each trial in a ClearML task of its own (``clearml_tasks``).
+
+    The task gets the trial's live training curves (its training reports to the
+    current task), then its sampled values, its result and a ``pruned`` tag.
+    """
+
+    def run(trial: optuna.Trial, inputs: SweepInputs, sweep: SweepParams) -> float:
+        name = f"{sweep.study_name} trial {trial.number}"
+        with task_of_its_own(tracking, name, tags=["sweep", sweep.study_name]) as task:
+            try:
+                value = runner(trial, inputs, sweep)
+            except optuna.TrialPruned:
+                _record_trial(task, trial, None)
+                raise
+            _record_trial(task, trial, value)
+            return value
+
+    return run
+
+
+def _record_trial(task: Any, trial: optuna.Trial, value: float | None) -> None:
+    """The trial's values and result in its task; a ClearML error is only a warning."""
+    if task is None:
+        return
+    try:
+        task.connect({"number": trial.number, **trial.params}, name="trial")
+        if value is None:
+            task.add_tags(["pruned"])
+        elif math.isfinite(value):
+            task.get_logger().report_single_value(name="best val mDice", value=value)
+    except Exception as error:
+        logger.warning("Trial %d: ClearML did not take its result (%s)", trial.number, error)
 
 
 def _enqueue_base(study: optuna.Study, inputs: SweepInputs, sweep: SweepParams) -> None:

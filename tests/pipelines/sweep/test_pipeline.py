@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -121,6 +122,49 @@ def test_a_threshold_pruner_records_pruned_trials_and_no_best(project: Path):
     assert [t["epochs_run"] for t in summary["trials"]] == [1]
     assert not (project / "conf" / "pruned_best").exists()
     assert "No trial completed" in (project / REPORTING / "sweep_demo.md").read_text()
+
+
+def _archived_tasks(offline_dir: Path) -> list[dict]:
+    """task.json and scalar names of every offline ClearML session, by task name."""
+    tasks = []
+    for archive in offline_dir.glob("*.zip"):
+        with zipfile.ZipFile(archive) as zf:
+            task = json.loads(zf.read("task.json"))
+            lines = zf.read("metrics.jsonl").decode().splitlines()
+        events = [e for line in lines if line.strip() for e in json.loads(line)]
+        tasks.append({**task, "scalars": {e["metric"] for e in events}})
+    return sorted(tasks, key=lambda task: task["name"])
+
+
+def test_every_trial_is_a_clearml_task_of_its_own_with_its_curves(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from clearml.config.cache import SessionCache
+
+    offline_dir = tmp_path / "clearml" / "cache" / "offline"
+    monkeypatch.setenv("CLEARML_CACHE_DIR", str(tmp_path / "clearml" / "cache"))
+    monkeypatch.setattr(SessionCache, "SESSION_CACHE_FOLDER", str(tmp_path / "clearml"))
+    tracking_on = project / "conf" / "demo" / "parameters_tracking.yml"
+    tracking_on.write_text("tracking: {enabled: true, resource_monitoring: false}\n")
+    try:
+        _sweep(
+            project,
+            study_name="tracked",
+            n_trials=2,
+            pruner={"name": "threshold", "lower": 1.01},  # both trials pruned after epoch 1
+            best_hypothesis={"env": "tracked_best"},
+        )
+    finally:
+        tracking_on.unlink()
+
+    # One task per trial and none for the run itself.
+    tasks = _archived_tasks(offline_dir)
+    assert [task["name"] for task in tasks] == ["tracked trial 0", "tracked trial 1"]
+    for number, task in enumerate(tasks):
+        assert {"sweep", "tracked", "pruned"} <= set(task["tags"])
+        assert task["hyperparams"]["trial"]["number"]["value"] == str(number)
+        assert "optimizer.lr" in task["hyperparams"]["trial"]
+        assert {"val mDice", "train loss (per step)"} <= task["scalars"]
 
 
 def _user_error(error: BaseException) -> BaseException | None:

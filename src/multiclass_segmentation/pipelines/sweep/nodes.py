@@ -11,6 +11,7 @@ from multiclass_segmentation import sweep as sweeps
 from multiclass_segmentation.errors import BadInputError
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.sweep import SweepParams
+from multiclass_segmentation.params.tracking import TrackingParams
 from multiclass_segmentation.params.training import TrainingParams
 
 
@@ -33,14 +34,16 @@ def run_sweep(
     classes: ClassesParams,
     hypothesis: str,
     sweep: SweepParams,
+    tracking: TrackingParams,
     conf_environments: dict[str, bool],
 ) -> dict[str, Any]:
-    """Runs this worker's trials of the study; returns the summary of every trial so far."""
+    """Runs this worker's trials, each a ClearML task; returns the summary of every trial."""
     _check_best_env_is_ours(conf_environments, sweep)
     inputs = sweeps.SweepInputs(
         train, val, dataset, suggested_class_weights, training, classes, hypothesis
     )
-    return sweeps.summarize(sweeps.run_sweep(inputs, sweep), sweep)
+    study = sweeps.run_sweep(inputs, sweep, trial_runner=sweeps.tracked_trials(tracking))
+    return sweeps.summarize(study, sweep)
 
 
 def plot_sweep_history(summary: dict[str, Any], sweep: SweepParams) -> Figure:

@@ -2,6 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from multiclass_segmentation.tracking import OWN_TASKS_TAG
+
 from .nodes import (
     best_trial_hypothesis,
     plot_sweep_history,
@@ -25,10 +27,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:classes",
                     "params:hypothesis",
                     "params:sweep",
+                    "params:tracking",
                     "conf_environments",
                 ],
                 outputs="sweep_summary",
                 name="run_sweep_node",
+                # Each trial is a ClearML task of its own, so the run starts none.
+                tags=OWN_TASKS_TAG,
             ),
             Node(
                 func=plot_sweep_history,
