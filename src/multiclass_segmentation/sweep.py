@@ -477,7 +477,7 @@ def sweep_report(summary: dict[str, Any], figures: Mapping[str, str]) -> str:
         "",
         "## Best trial against base",
         "",
-        *_best_against_base(best, base),
+        *best_against_base(best, base),
         "",
         "## Trials",
         "",
@@ -509,7 +509,7 @@ def _short(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def _best_against_base(best: dict | None, base: dict | None) -> list[str]:
+def best_against_base(best: dict | None, base: dict | None) -> list[str]:
     if best is None:
         return ["No trial completed, so there is no best trial and no best hypothesis."]
     lines = [

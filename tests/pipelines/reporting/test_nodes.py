@@ -9,8 +9,10 @@ import pytest
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.params.reporting import ReportingParams
 from multiclass_segmentation.pipelines.reporting.nodes import (
-    latest_histories,
+    HISTORY_VERSION,
+    SWEEP_VERSION,
     latest_metrics,
+    newest_by_hypothesis,
     plot_learning_curves_comparison,
     plot_scores_comparison,
     render_study_report,
@@ -78,12 +80,12 @@ def test_latest_histories_are_the_newest_of_every_hypothesis_with_one():
         f"metrics.json/{NEW}/metrics": _never_loaded,
         "eda": _never_loaded,
     }
-    histories = latest_histories(json_files)
+    histories = newest_by_hypothesis(json_files, HISTORY_VERSION)
     assert list(histories) == ["base", "unet_r34"]
     assert [epoch["epoch"] for epoch in histories["unet_r34"]] == [1, 2, 3]
 
 
-def _report(results: dict, figures: tuple[str, ...] = ()) -> str:
+def _report(results: dict, figures: tuple[str, ...] = (), sweeps: dict | None = None) -> str:
     return render_study_report(
         validation_report(),
         eda_report(),
@@ -99,6 +101,7 @@ def _report(results: dict, figures: tuple[str, ...] = ()) -> str:
             ),
         },
         {"unet_r34": history(30, 0.76)},
+        sweeps,
         dict.fromkeys(figures, _never_loaded),
         CLASSES,
         EVALUATION,
@@ -182,9 +185,9 @@ def test_report_error_analysis_gives_confusions_and_recall_by_size():
 
 def test_report_before_any_training_says_so_in_every_model_section():
     report = render_study_report(
-        validation_report(), eda_report(), {}, {}, {}, {}, CLASSES, EVALUATION, REPORTING
+        validation_report(), eda_report(), {}, {}, {}, {}, {}, CLASSES, EVALUATION, REPORTING
     )
-    for number in range(1, 8):
+    for number in range(1, 9):
         assert f"\n## {number}. " in report
     assert report.count("No hypothesis has been evaluated yet") == 3  # hypotheses, errors, end
     assert "No training history saved yet" in report
@@ -233,3 +236,48 @@ def test_figures_without_data_say_what_is_missing():
         for text in figure.axes[0].texts
     ]
     assert texts == ["No training history saved yet.", "No hypothesis evaluated yet."]
+
+
+def _sweep_trial(number: int, state: str, value: float | None, lr: float) -> dict:
+    return {
+        "number": number,
+        "state": state,
+        "value": value,
+        "params": {"optimizer.lr": lr},
+        "base": number == 0,
+    }
+
+
+def test_report_shows_the_latest_sweep_of_each_hypothesis_best_against_base():
+    trials = [
+        _sweep_trial(0, "COMPLETE", 0.70, 1e-3),
+        _sweep_trial(1, "COMPLETE", 0.74, 2e-3),
+        _sweep_trial(2, "PRUNED", None, 1e-4),
+    ]
+    summary = {
+        "study_name": "base",
+        "states": {"COMPLETE": 2, "PRUNED": 1},
+        "trials": trials,
+        "best_trial": trials[1],
+        "base_trial": trials[0],
+    }
+    json_files = {
+        f"sweep_base.json/{OLD}/sweep_base": _never_loaded,
+        f"sweep_base.json/{NEW}/sweep_base": _loader(summary),
+        f"training_history_base.json/{NEW}/training_history_base": _never_loaded,
+    }
+    sweeps = newest_by_hypothesis(json_files, SWEEP_VERSION)
+    assert list(sweeps) == ["base"]
+
+    report = _report(study_results(), figures=("sweep_history_base",), sweeps=sweeps)
+    section = report.split("## 7. Sweeps")[1].split("## 8. Conclusion")[0]
+    assert "3 trials (2 COMPLETE, 1 PRUNED)" in section
+    assert "Best: trial 1, val mDice 0.7400" in section
+    assert "+0.0400 above it" in section  # 0.74 - 0.70
+    assert "figures/sweep_history_base.png" in section
+    assert "sweep_importances_base" not in section  # not saved: not linked
+
+
+def test_report_without_a_sweep_says_how_to_run_one():
+    section = _report(study_results()).split("## 7. Sweeps")[1]
+    assert "No sweep yet" in section

@@ -17,7 +17,8 @@ SECTIONS = (
     "## 4. Learning curves",
     "## 5. Best model",
     "## 6. Error analysis",
-    "## 7. Conclusion",
+    "## 7. Sweeps",
+    "## 8. Conclusion",
 )
 
 

@@ -27,6 +27,7 @@ from multiclass_segmentation.markdown import (
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.params.reporting import ReportingParams
+from multiclass_segmentation.sweep import best_against_base
 
 Partitions = dict[str, Callable[[], Any]]
 
@@ -36,6 +37,9 @@ Partitions = dict[str, Callable[[], Any]]
 METRICS_VERSION = re.compile(r"metrics\.json/(?P<version>[^/]+)/metrics")
 HISTORY_VERSION = re.compile(
     r"training_history_(?P<hypothesis>[^/]+)\.json/(?P<version>[^/]+)/training_history_(?P=hypothesis)"
+)
+SWEEP_VERSION = re.compile(
+    r"sweep_(?P<hypothesis>[^/]+)\.json/(?P<version>[^/]+)/sweep_(?P=hypothesis)"
 )
 # Where the `{name}_figure` catalog factory saves figures, relative to report.md.
 FIGURES_FOLDER = "figures"
@@ -70,14 +74,18 @@ NOT_EVALUATED = (
 
 def select_latest_runs(
     json_files: Partitions, study_results: dict, eda_report: dict
-) -> tuple[dict[str, dict], dict[str, list[dict]]]:
-    """The newest saved metrics of each evaluated hypothesis and history of each trained one.
+) -> tuple[dict[str, dict], dict[str, list[dict]], dict[str, dict]]:
+    """The newest saved metrics, training history and sweep summary of each hypothesis.
 
     ``eda_report`` is taken only for the order of the nodes: when earlier
     pipelines run in the same session, this lists the reporting folder after
     they have written into it (results.json comes last, from evaluation).
     """
-    return latest_metrics(json_files, study_results), latest_histories(json_files)
+    return (
+        latest_metrics(json_files, study_results),
+        newest_by_hypothesis(json_files, HISTORY_VERSION),
+        newest_by_hypothesis(json_files, SWEEP_VERSION),
+    )
 
 
 def latest_metrics(json_files: Partitions, study_results: dict) -> dict[str, dict]:
@@ -105,11 +113,11 @@ def latest_metrics(json_files: Partitions, study_results: dict) -> dict[str, dic
     return {hypothesis: latest[hypothesis] for hypothesis in sorted(wanted & latest.keys())}
 
 
-def latest_histories(json_files: Partitions) -> dict[str, list[dict]]:
-    """The newest saved training history of every hypothesis that has one, by hypothesis."""
+def newest_by_hypothesis(json_files: Partitions, pattern: re.Pattern) -> dict[str, Any]:
+    """The newest version of a per-hypothesis versioned JSON (``pattern``), by hypothesis."""
     newest: dict[str, tuple[str, str]] = {}
     for partition in json_files:
-        match = HISTORY_VERSION.fullmatch(partition)
+        match = pattern.fullmatch(partition)
         if match and match["version"] > newest.get(match["hypothesis"], ("", ""))[0]:
             newest[match["hypothesis"]] = (match["version"], partition)
     return {
@@ -211,6 +219,7 @@ def render_study_report(
     study_results: dict,
     metrics: dict[str, dict],
     histories: dict[str, list[dict]],
+    sweeps: dict[str, dict],
     figure_files: Partitions,
     classes: ClassesParams,
     evaluation: EvaluationParams,
@@ -238,6 +247,7 @@ def render_study_report(
         _learning_curves_section(histories, reporting.score_digits),
         _best_model_section(study_results, evaluation.target_mdice, reporting.score_digits),
         _error_analysis_section(study_results, metrics, figures, classes, reporting.score_digits),
+        _sweeps_section(sweeps, figures),
         _conclusion_section(
             validation_report,
             eda_report,
@@ -668,6 +678,30 @@ def _error_analysis_section(
     return lines[:-1]
 
 
+def _sweeps_section(sweeps: dict[str, dict], figures: set[str]) -> list[str]:
+    """Each hypothesis's latest sweep: its trials, its best trial against base, its figures."""
+    lines = ["## 7. Sweeps", ""]
+    if not sweeps:
+        return [*lines, "No sweep yet: `kedro run --pipelines sweep` (README, Sweeps) adds one."]
+    for hypothesis, summary in sweeps.items():
+        states = ", ".join(f"{count} {state}" for state, count in summary["states"].items())
+        lines += [
+            f"### Sweep `{summary['study_name']}` of hypothesis `{hypothesis}`",
+            "",
+            f"{len(summary['trials'])} trials ({states}); every trial in "
+            f"[sweep_{hypothesis}.md](sweep_{hypothesis}.md).",
+            "",
+            *best_against_base(summary["best_trial"], summary["base_trial"]),
+            "",
+        ]
+        for name in ("history", "importances"):
+            figure = f"sweep_{name}_{hypothesis}"
+            if figure in figures:
+                lines.append(f"![Sweep {name}]({_figure_path(figure)})")
+        lines.append("")
+    return lines[:-1]
+
+
 def _conclusion_section(
     validation_report: dict,
     eda_report: dict,
@@ -707,7 +741,7 @@ def _conclusion_section(
     entries = results.get("hypotheses", {})
     if not entries:
         bullets += [NOT_EVALUATED, _target_sentence(results, target, digits)]
-        return ["## 7. Conclusion", "", *(f"- {bullet}" for bullet in bullets)]
+        return ["## 8. Conclusion", "", *(f"- {bullet}" for bullet in bullets)]
 
     ranked = _ranked(entries)
     best = _best_hypothesis(results)
@@ -760,7 +794,7 @@ def _conclusion_section(
             bullets.append(
                 f"{best}'s validation mDice peaked at epoch {best_epoch} of {epochs_run}."
             )
-    return ["## 7. Conclusion", "", *(f"- {bullet}" for bullet in bullets)]
+    return ["## 8. Conclusion", "", *(f"- {bullet}" for bullet in bullets)]
 
 
 def _confusion_conclusion(hypothesis: str, test: dict, classes: ClassesParams) -> list[str]:

@@ -20,7 +20,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=select_latest_runs,
                 inputs=["reporting_json_files", "study_results", "eda_report"],
-                outputs=["latest_metrics", "latest_training_histories"],
+                outputs=["latest_metrics", "latest_training_histories", "latest_sweep_summaries"],
                 name="select_latest_runs_node",
             ),
             Node(
@@ -45,6 +45,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "study_results": "study_results",
                     "metrics": "latest_metrics",
                     "histories": "latest_training_histories",
+                    "sweeps": "latest_sweep_summaries",
                     "figure_files": "reporting_figure_files",
                     "classes": "params:classes",
                     "evaluation": "params:evaluation",
