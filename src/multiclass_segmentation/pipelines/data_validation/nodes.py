@@ -29,9 +29,9 @@ from scipy.spatial import cKDTree
 
 from multiclass_segmentation import imaging
 from multiclass_segmentation.errors import UserError
-from multiclass_segmentation.markdown import markdown_table
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.data_validation import DataValidationParams
+from multiclass_segmentation.report.data_validation import data_validation_markdown
 
 Partitions = dict[str, Callable[[], Image.Image]]
 FileRef = tuple[str, str]  # (folder under the dataset root, partition id)
@@ -44,16 +44,6 @@ FORMAT_ALIASES = {"MPO": "JPEG"}
 # Masks of duplicate images are compared at this size, so resized copies compare too.
 MASK_THUMBNAIL_SIZE = (64, 64)
 SEVERITIES_REPORTED = ("error", "warning")
-# Columns of the markdown report's summary tables, from each split's summary.
-PAIR_COLUMNS = (
-    "images",
-    "masks",
-    "images_without_masks",
-    "masks_without_images",
-    "complete_pairs",
-    "validated_pairs",
-)
-MASK_COLUMNS = ("masks_background_only", "masks_one_class", "masks_several_classes")
 LEFT_OUT = "the pair is left out of validated data"
 # The manifest's first columns; pixel counts per class and ignore pixels follow.
 MANIFEST_COLUMNS = (
@@ -224,51 +214,7 @@ def build_report(
 
 def render_report_markdown(report: dict, params: DataValidationParams) -> str:
     """A short markdown report: the summary tables, then the findings by severity and check."""
-    verdict = "passed" if report["passed"] else "failed"
-    summaries = report["summary"]
-    class_names = list(next(iter(summaries.values()))["masks_with_class"])
-    lines = [
-        "# Data validation",
-        "",
-        f"Dataset `{report['dataset_root']}`: **{verdict}** with "
-        f"{report['errors']} error(s) and {report['warnings']} warning(s).",
-        "",
-        "## Files per split",
-        "",
-        *markdown_table(
-            ["split", *(column.replace("_", " ") for column in PAIR_COLUMNS)],
-            [
-                [split, *(summary[column] for column in PAIR_COLUMNS)]
-                for split, summary in summaries.items()
-            ],
-        ),
-        "",
-        "## Classes in the validated masks",
-        "",
-        *markdown_table(
-            ["split", *(column.replace("_", " ") for column in MASK_COLUMNS), *class_names],
-            [
-                [
-                    split,
-                    *(summary[column] for column in MASK_COLUMNS),
-                    *summary["masks_with_class"].values(),
-                ]
-                for split, summary in summaries.items()
-            ],
-        ),
-    ]
-    for severity in SEVERITIES_REPORTED:
-        by_check = _group_by_check(report["findings"], severity)
-        if not by_check:
-            continue
-        lines += ["", f"## {severity.capitalize()}s", ""]
-        for check, findings in by_check.items():
-            files = [file for finding in findings for file in finding["files"]]
-            lines.append(
-                f"- **{check}**: {len(findings)} finding(s), {len(files)} file(s): "
-                f"{_preview(files, params.files_listed)}. First: {findings[0]['message']}"
-            )
-    return "\n".join(lines) + "\n"
+    return data_validation_markdown(report, params.files_listed)
 
 
 def check_report(report: dict, report_md: str, params: DataValidationParams) -> bool:

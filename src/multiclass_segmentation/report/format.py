@@ -1,0 +1,72 @@
+"""How the reports write numbers and cells; the renderer's filters are these functions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def score(value: float | None, digits: int) -> str:
+    """``value`` with ``digits`` decimals, '-' when missing."""
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def signed(value: float | None, other: float | None, digits: int) -> str:
+    """``value - other`` with its sign and ``digits`` decimals, '-' when either is missing."""
+    return "-" if value is None or other is None else f"{value - other:+.{digits}f}"
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """A share (0..1) as a percentage, '-' when missing."""
+    return "-" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def triple(values: Sequence[float], digits: int) -> str:
+    """'r, g, b' with ``digits`` decimals."""
+    return ", ".join(f"{v:.{digits}f}" for v in values)
+
+
+def bucket(bucket: dict) -> str:
+    """An object-size bucket as '2%-8%'."""
+    return f"{bucket['min_share']:.0%}-{bucket['max_share']:.0%}"
+
+
+def preview(items: Sequence[Any], limit: int, code: bool = False) -> str:
+    """The first ``limit`` items (in backticks if ``code``) and how many more there are."""
+    shown = ", ".join(f"`{item}`" if code else str(item) for item in items[:limit])
+    rest = len(items) - limit
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+def label(key: str) -> str:
+    """A JSON key as words: 'images_without_masks' -> 'images without masks'."""
+    return key.replace("_", " ")
+
+
+def values_of(mapping: dict, keys: Sequence[str]) -> list[Any]:
+    """``mapping``'s values at ``keys``, in their order."""
+    return [mapping[key] for key in keys]
+
+
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def cell(value: Any) -> str:
+    """A markdown table cell: the value's text with '|' escaped."""
+    return str(value).replace("|", "\\|")
+
+
+def table_row(cells: Sequence[Any]) -> str:
+    """'| a | b |'"""
+    return "| " + " | ".join(cell(value) for value in cells) + " |"
+
+
+def table_header(cells: Sequence[Any]) -> str:
+    """The header row of a markdown table and the row under it."""
+    return table_row(cells) + "\n|" + "---|" * len(cells)
+
+
+def table(rows: Sequence[Sequence[Any]], header: Sequence[Any]) -> str:
+    """A whole markdown table, without a final newline."""
+    return "\n".join([table_header(header), *(table_row(row) for row in rows)])
