@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 
@@ -46,6 +46,16 @@ def label(key: str) -> str:
 def values_of(mapping: dict, keys: Sequence[str]) -> list[Any]:
     """``mapping``'s values at ``keys``, in their order."""
     return [mapping[key] for key in keys]
+
+
+def pairs(mapping: dict) -> str:
+    """'key: value, key: value'"""
+    return ", ".join(f"{key}: {value}" for key, value in mapping.items())
+
+
+def format_each(values: Iterable[Any], template: str) -> list[str]:
+    """``template.format(value)`` of each value: ``splits | format_each("{} pixels")``."""
+    return [template.format(value) for value in values]
 
 
 def upper_first(text: str) -> str:

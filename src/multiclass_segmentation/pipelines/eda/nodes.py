@@ -19,14 +19,10 @@ from scipy import ndimage
 
 from multiclass_segmentation import imaging
 from multiclass_segmentation.errors import BadInputError
-from multiclass_segmentation.markdown import (
-    format_triple,
-    markdown_table,
-    objects_per_image_table,
-)
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.eda import EdaParams
 from multiclass_segmentation.plotting import class_legend_handles, overlay_mask
+from multiclass_segmentation.report.eda import eda_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -322,149 +318,9 @@ def build_eda_report(
     }
 
 
-def _figure_link(what: str) -> str:
-    """Where the ``{name}_figure`` catalog factory saves ``eda_<what>_figure``,
-    relative to the markdown report next to the figures folder."""
-    return f"figures/eda_{what}.png"
-
-
 def render_eda_markdown(report: dict) -> str:
     """A short markdown summary of the EDA report: its tables and links to its figures."""
-    splits = report["splits"]
-    names = report["classes"]
-    foreground = list(next(iter(splits.values()))["objects_per_image"])
-    weights = report["class_weights"]
-    lines = [
-        "# Exploratory data analysis",
-        "",
-        f"Classes: {', '.join(names)}. Ignore pixels are left out of every count.",
-        "",
-        "## Images and sizes",
-        "",
-        *markdown_table(
-            ["split", "images", "sizes (height x width: images)"],
-            [
-                [
-                    split,
-                    s["num_images"],
-                    ", ".join(f"{k}: {v}" for k, v in s["image_sizes"].items()),
-                ]
-                for split, s in splits.items()
-            ],
-        ),
-        "",
-        f"![Image sizes]({_figure_link('image_sizes')})",
-        "",
-        "## Class pixels",
-        "",
-        *markdown_table(
-            ["class", *(f"{split} pixels (share)" for split in splits)],
-            [
-                [
-                    name,
-                    *(
-                        f"{s['class_pixels'][name]['pixels']} "
-                        f"({100 * s['class_pixels'][name]['share']:.2f}%)"
-                        for s in splits.values()
-                    ),
-                ]
-                for name in names
-            ],
-        ),
-        "",
-        "Ignore pixels: "
-        + ", ".join(f"{split} {s['ignore_pixels']}" for split, s in splits.items())
-        + ".",
-        "",
-        f"![Class pixels]({_figure_link('class_pixels')})",
-        "",
-        "## Objects per image",
-        "",
-        "Objects are 8-connected components of a class with at least "
-        f"{report['min_component_pixels']} pixels.",
-        "",
-        *objects_per_image_table(report),
-        "",
-        f"![Objects per image]({_figure_link('objects_per_image')})",
-        "",
-        "## Object sizes (fraction of the image area)",
-        "",
-        *markdown_table(
-            ["class", "split", "objects", "median", "min", "max"],
-            [
-                [
-                    name,
-                    split,
-                    o["objects"],
-                    o.get("median", "-"),
-                    o.get("min", "-"),
-                    o.get("max", "-"),
-                ]
-                for name in foreground
-                for split, s in splits.items()
-                for o in [s["object_area_fraction"][name]]
-            ],
-        ),
-        "",
-        f"![Object sizes]({_figure_link('object_sizes')})",
-        "",
-        "## Channel mean and std (R, G, B)",
-        "",
-        *markdown_table(
-            ["images", "mean (0..1)", "std (0..1)", "mean (0..255)", "std (0..255)"],
-            [
-                [
-                    split,
-                    format_triple(c["mean_0_1"], 4),
-                    format_triple(c["std_0_1"], 4),
-                    format_triple(c["mean_0_255"], 2),
-                    format_triple(c["std_0_255"], 2),
-                ]
-                for split, c in report["channel_statistics"].items()
-            ],
-        ),
-        "",
-        "## Class co-occurrence (images containing both classes)",
-        "",
-    ]
-    for split, s in splits.items():
-        lines += [
-            f"{split}:",
-            "",
-            *markdown_table(
-                ["", *names],
-                [[name, *row] for name, row in zip(names, s["cooccurrence"], strict=True)],
-            ),
-            "",
-        ]
-    lines += [
-        f"![Class co-occurrence]({_figure_link('cooccurrence')})",
-        "",
-        "## Suggested class weights (train split, mean 1)",
-        "",
-        *markdown_table(
-            ["class", "inverse frequency", "median frequency"],
-            [
-                [name, inverse, median]
-                for name, inverse, median in zip(
-                    weights["class_names"],
-                    weights["inverse_frequency"],
-                    weights["median_frequency"],
-                    strict=True,
-                )
-            ],
-        ),
-        "",
-        f"Recommended: {weights['recommended']}. Inverse frequency: total / (C * count_c); "
-        "median frequency: median(freq) / freq_c with freq_c = count_c / pixels of the "
-        "images containing class c.",
-        "",
-        "## Samples",
-        "",
-        f"![Sample images with their masks]({_figure_link('samples')})",
-        "",
-    ]
-    return "\n".join(lines)
+    return eda_markdown(report)
 
 
 def _split_title(split: str, statistics: SplitStatistics) -> str:
