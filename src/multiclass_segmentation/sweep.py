@@ -36,7 +36,6 @@ from pydantic import ValidationError
 from multiclass_segmentation.clearml_tasks import task_of_its_own
 from multiclass_segmentation.errors import BadInputError
 from multiclass_segmentation.lightning_module import best_epoch
-from multiclass_segmentation.markdown import markdown_table
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.sweep import (
     CategoricalDimension,
@@ -457,81 +456,6 @@ def importance_figure(study: optuna.Study) -> Figure:
             f"{len(complete)} complete trial(s): importances need 2 or more.",
         )
     return _plot(optuna.visualization.matplotlib.plot_param_importances, study)
-
-
-def _value(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
-
-
-def sweep_report(summary: dict[str, Any], figures: Mapping[str, str]) -> str:
-    """The sweep for people: budget, trials, best against base, how to run the best."""
-    best, base = summary["best_trial"], summary["base_trial"]
-    lines = [
-        f"# Sweep `{summary['study_name']}`",
-        "",
-        f"Storage `{summary['storage']}`; objective {summary['objective']}. Trials train the "
-        f"base training parameters with `{summary['trial_overrides'] or {}}` and the sampled "
-        "values.",
-        "",
-        "Trial states: " + ", ".join(f"{k} {v}" for k, v in summary["states"].items()) + ".",
-        "",
-        "## Best trial against base",
-        "",
-        *best_against_base(best, base),
-        "",
-        "## Trials",
-        "",
-        *markdown_table(
-            ["trial", "state", "val mDice", "epochs", "seconds", "worker", "parameters"],
-            [
-                [
-                    f"{t['number']}{' (base)' if t['base'] else ''}",
-                    t["state"],
-                    _value(t["value"]),
-                    t["epochs_run"],
-                    t["seconds"],
-                    t["worker"],
-                    ", ".join(f"{k}={_short(v)}" for k, v in t["params"].items()),
-                ]
-                for t in summary["trials"]
-            ],
-        ),
-        "",
-        "## Figures",
-        "",
-        *(f"![{name}]({path})" for name, path in figures.items()),
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def best_against_base(best: dict | None, base: dict | None) -> list[str]:
-    if best is None:
-        return ["No trial completed, so there is no best trial and no best hypothesis."]
-    lines = [
-        f"Best: trial {best['number']}, val mDice {_value(best['value'])}, with "
-        + ", ".join(f"`{k}={_short(v)}`" for k, v in best["params"].items())
-        + "."
-    ]
-    if base is not None and base["state"] == "COMPLETE":
-        lines.append(
-            f"Base (trial {base['number']}, the default values, same trial budget): val mDice "
-            f"{_value(base['value'])}; the best is {best['value'] - base['value']:+.4f} above it."
-        )
-    else:
-        lines.append(
-            "The base's val mDice was not measured in this sweep "
-            f"({'its trial ' + base['state'] if base else 'no base trial'}): compare with a "
-            "training run of the base under the same trial budget."
-        )
-    lines.append(
-        "One trial is one draw: CPU training is not deterministic, so a small gain may be noise."
-    )
-    return lines
 
 
 # The best trial as a hypothesis environment ----------------------------------------------

@@ -48,9 +48,22 @@ def values_of(mapping: dict, keys: Sequence[str]) -> list[Any]:
     return [mapping[key] for key in keys]
 
 
-def pairs(mapping: dict) -> str:
+def pairs(mapping: dict, separator: str = ": ") -> str:
     """'key: value, key: value'"""
-    return ", ".join(f"{key}: {value}" for key, value in mapping.items())
+    return ", ".join(f"{key}{separator}{value}" for key, value in mapping.items())
+
+
+def short(value: Any) -> str:
+    """A float with 4 significant digits; anything else as its text."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def assignments(values: dict, code: bool = False) -> str:
+    """'key=value, key=value' (each in backticks if ``code``), floats short."""
+    return ", ".join(
+        f"`{key}={short(value)}`" if code else f"{key}={short(value)}"
+        for key, value in values.items()
+    )
 
 
 def format_each(values: Iterable[Any], template: str) -> list[str]:

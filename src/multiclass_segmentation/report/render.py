@@ -20,6 +20,8 @@ FILTERS = {
     "upper_first": fmt.upper_first,
     "values_of": fmt.values_of,
     "pairs": fmt.pairs,
+    "short": fmt.short,
+    "assignments": fmt.assignments,
     "format_each": fmt.format_each,
     "cell": fmt.cell,
     "row": fmt.table_row,

@@ -27,7 +27,7 @@ from multiclass_segmentation.markdown import (
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.params.reporting import ReportingParams
-from multiclass_segmentation.sweep import best_against_base
+from multiclass_segmentation.report.sweep import best_against_base_markdown
 
 Partitions = dict[str, Callable[[], Any]]
 
@@ -691,7 +691,7 @@ def _sweeps_section(sweeps: dict[str, dict], figures: set[str]) -> list[str]:
             f"{len(summary['trials'])} trials ({states}); every trial in "
             f"[sweep_{hypothesis}.md](sweep_{hypothesis}.md).",
             "",
-            *best_against_base(summary["best_trial"], summary["base_trial"]),
+            *best_against_base_markdown(summary["best_trial"], summary["base_trial"]).splitlines(),
             "",
         ]
         for name in ("history", "importances"):

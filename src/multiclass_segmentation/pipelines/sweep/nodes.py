@@ -13,6 +13,7 @@ from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.sweep import SweepParams
 from multiclass_segmentation.params.tracking import TrackingParams
 from multiclass_segmentation.params.training import TrainingParams
+from multiclass_segmentation.report.sweep import sweep_markdown
 
 
 def _check_best_env_is_ours(conf_environments: dict[str, bool], sweep: SweepParams) -> None:
@@ -61,7 +62,7 @@ def write_sweep_report(summary: dict[str, Any], hypothesis: str) -> str:
     figures = {
         name: f"figures/sweep_{name}_{hypothesis}.png" for name in ("history", "importances")
     }
-    return sweeps.sweep_report(summary, figures)
+    return sweep_markdown(summary, figures)
 
 
 def best_trial_hypothesis(
