@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 
@@ -43,9 +43,10 @@ def label(key: str) -> str:
     return key.replace("_", " ")
 
 
-def values_of(mapping: dict, keys: Sequence[str]) -> list[Any]:
-    """``mapping``'s values at ``keys``, in their order."""
-    return [mapping[key] for key in keys]
+def lookup(key: Any, mapping: Mapping, *default: Any) -> Any:
+    """``mapping[key]``, or ``mapping.get(key, default)`` given a default:
+    ``columns | map("lookup", row, "-")``."""
+    return mapping.get(key, *default) if default else mapping[key]
 
 
 def pairs(mapping: dict, separator: str = ": ") -> str:

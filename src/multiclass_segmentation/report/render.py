@@ -18,7 +18,7 @@ FILTERS = {
     "preview": fmt.preview,
     "label": fmt.label,
     "upper_first": fmt.upper_first,
-    "values_of": fmt.values_of,
+    "lookup": fmt.lookup,
     "pairs": fmt.pairs,
     "short": fmt.short,
     "assignments": fmt.assignments,

@@ -13,7 +13,3 @@ def sweep_markdown(summary: dict[str, Any], figures: Mapping[str, str]) -> str:
     figure's name to its path relative to the report."""
     return render("sweep.md.j2", summary=summary, figures=figures)
 
-
-def best_against_base_markdown(best: dict | None, base: dict | None) -> str:
-    """A sweep's best trial against its base trial, one sentence a line."""
-    return render("_best_against_base.md.j2", best=best, base=base)

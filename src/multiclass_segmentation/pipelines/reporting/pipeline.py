@@ -2,9 +2,9 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from multiclass_segmentation.report.study import LEARNING_CURVES_FIGURE, SCORES_FIGURE
+
 from .nodes import (
-    LEARNING_CURVES_FIGURE,
-    SCORES_FIGURE,
     plot_learning_curves_comparison,
     plot_scores_comparison,
     render_study_report,
