@@ -12,4 +12,3 @@ def sweep_markdown(summary: dict[str, Any], figures: Mapping[str, str]) -> str:
     """The sweep for people: budget, trials, best against base; ``figures`` maps each
     figure's name to its path relative to the report."""
     return render("sweep.md.j2", summary=summary, figures=figures)
-
