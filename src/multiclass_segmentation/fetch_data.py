@@ -14,17 +14,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import secrets
 import shutil
 import tempfile
 import urllib.request
 import zipfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from http.client import HTTPException
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+from multiclass_segmentation.atomic import is_empty_dir, staged_directory
 from multiclass_segmentation.errors import UserError
 from multiclass_segmentation.params.common import DatasetParams
 
@@ -49,29 +48,6 @@ def has_layout(folder: Path) -> bool:
     return all((folder / part).is_dir() for part in LAYOUT)
 
 
-@contextmanager
-def staged_directory(target: Path) -> Iterator[Path]:
-    """Yields a new empty sibling folder of ``target`` that becomes ``target`` when the block ends.
-
-    If the block fails, the sibling is removed and ``target`` stays as it
-    was. A ``target`` holding anything is refused; an empty one is replaced.
-    """
-    target = Path(target)
-    if target.exists() and not _is_empty_dir(target):
-        raise FileExistsError(f"{target} already exists and is not empty; it is never overwritten")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
-    staging.mkdir()
-    try:
-        yield staging
-        if target.exists():
-            target.rmdir()
-        os.rename(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def fetch_dataset(
     target: Path, shared_copy: Path | None, url: str | None, timeout_s: float = 30
 ) -> str:
@@ -82,7 +58,7 @@ def fetch_dataset(
             or neither the shared copy nor the download gave one.
     """
     target = Path(target)
-    if target.exists() and not _is_empty_dir(target):
+    if target.exists() and not is_empty_dir(target):
         if not has_layout(target):
             missing = ", ".join(f"{part}/" for part in LAYOUT if not (target / part).is_dir())
             raise DatasetFetchError(
@@ -118,10 +94,6 @@ def fetch_dataset(
         f"Put it there yourself: {target} must hold {EXPECTED_LAYOUT}, e.g. by {source} so "
         f"that {target / 'img'} and {target / 'labels'} exist."
     )
-
-
-def _is_empty_dir(path: Path) -> bool:
-    return path.is_dir() and not any(path.iterdir())
 
 
 def _copy_tree(source: Path, destination: Path) -> None:

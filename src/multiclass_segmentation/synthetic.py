@@ -22,7 +22,7 @@ from PIL import Image
 from pydantic import Field, field_validator
 from scipy import ndimage
 
-from multiclass_segmentation.fetch_data import staged_directory
+from multiclass_segmentation.atomic import staged_directory
 from multiclass_segmentation.params.common import ClassesParams, StrictModel
 
 # The share of the image one object covers, drawn uniformly: 9% on average.
