@@ -156,7 +156,9 @@ def _positive(value: str) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    parameters = _parameters("demo" if args.quick else args.env)
+    from multiclass_segmentation.config_loading import environment_parameters
+
+    parameters = environment_parameters(PROJECT_ROOT, "demo" if args.quick else args.env)
     training = parameters["training"]
     # Random initial weights: the speed does not depend on them, and nothing is downloaded.
     training["model"]["encoder_weights"] = None
@@ -184,20 +186,6 @@ def _settings(args: argparse.Namespace) -> Settings:
         dataset_root=args.dataset_root,
         quick=args.quick,
     )
-
-
-def _parameters(env: str) -> dict[str, Any]:
-    """The project's parameters in ``env``, as `kedro run --env <env>` resolves them."""
-    from kedro.config import OmegaConfigLoader
-
-    from multiclass_segmentation.settings import CONFIG_LOADER_ARGS
-
-    loader = OmegaConfigLoader(
-        str(PROJECT_ROOT / "conf"),
-        env=env,
-        **{k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"},
-    )
-    return loader["parameters"]
 
 
 def _describe(settings: Settings) -> dict[str, Any]:

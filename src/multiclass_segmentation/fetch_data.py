@@ -21,9 +21,9 @@ import zipfile
 from collections.abc import Sequence
 from http.client import HTTPException
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
 
 from multiclass_segmentation.atomic import is_empty_dir, staged_directory
+from multiclass_segmentation.config_loading import environment_parameters
 from multiclass_segmentation.errors import UserError
 from multiclass_segmentation.params.common import DatasetParams
 
@@ -161,21 +161,6 @@ def locate_project(project: Path | None) -> Path:
     return Path(found)
 
 
-def load_project_parameters(project: Path, env: str | None) -> dict[str, Any]:
-    """The project's parameters for ``env``, merged over conf/base as ``kedro run`` merges them."""
-    from kedro.framework.project import settings
-    from kedro.framework.startup import bootstrap_project
-
-    bootstrap_project(project)
-    conf_source = project / settings.CONF_SOURCE
-    if env is not None and not (conf_source / env).is_dir():
-        raise FileNotFoundError(f"there is no environment '{env}' (no folder {conf_source / env})")
-    loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(conf_source), env=env, **settings.CONFIG_LOADER_ARGS
-    )
-    return loader["parameters"]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: puts the dataset of the project's configuration in place."""
     parser = argparse.ArgumentParser(
@@ -187,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         project = locate_project(args.project)
-        parameters = load_project_parameters(project, args.env)
+        parameters = environment_parameters(project, args.env)
         dataset = DatasetParams.model_validate(parameters["dataset"])
         target = Path(dataset.root)
         if not target.is_absolute():

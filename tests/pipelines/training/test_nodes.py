@@ -6,15 +6,14 @@ from pathlib import Path
 
 import pytest
 import segmentation_models_pytorch as smp
-from kedro.config import OmegaConfigLoader
 from matplotlib.colors import to_rgb
 from pydantic import ValidationError
 
+from multiclass_segmentation.config_loading import environment_parameters
 from multiclass_segmentation.models import build_model
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.training import TrainingParams
 from multiclass_segmentation.pipelines.training.nodes import plot_learning_curves
-from multiclass_segmentation.settings import CONFIG_LOADER_ARGS
 from multiclass_segmentation.training_run import _run_folder, resolve_class_weights
 from tests.conftest import PROJECT_ROOT
 
@@ -79,12 +78,7 @@ def test_every_run_gets_its_own_folder_and_resume_takes_the_latest(tmp_path: Pat
 
 
 def _training_params(env: str) -> TrainingParams:
-    loader = OmegaConfigLoader(
-        str(PROJECT_ROOT / "conf"),
-        env=env,
-        **{k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"},
-    )
-    raw = loader["parameters"]["training"]
+    raw = environment_parameters(PROJECT_ROOT, env)["training"]
     # Built without weights: these tests are offline.
     raw["model"]["encoder_weights"] = None
     return TrainingParams.model_validate(raw)
