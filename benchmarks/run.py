@@ -328,13 +328,18 @@ def _training_params(settings: Settings, **overrides: Any) -> tuple[Any, Any]:
     return TrainingParams.model_validate(raw), ClassesParams.model_validate(settings.classes)
 
 
+def _class_weights(training: Any, classes: Any) -> list[float] | None:
+    from multiclass_segmentation.training_run import resolve_class_weights
+
+    # For "auto", uniform weights stand in for the EDA's: any list costs the same.
+    uniform = {"class_names": list(classes.names), "weights": [1.0] * classes.num_classes}
+    return resolve_class_weights(training, classes, uniform)
+
+
 def _loss(training: Any, classes: Any) -> Any:
     from multiclass_segmentation.lightning_module import build_loss
 
-    weights = training.loss.class_weights
-    if weights == "auto":  # the EDA's weights: any list costs the same
-        weights = [1.0] * classes.num_classes
-    return build_loss(training.loss, weights, classes.ignore_index)
+    return build_loss(training.loss, _class_weights(training, classes), classes.ignore_index)
 
 
 def _synchronize(device: str) -> None:
@@ -350,10 +355,8 @@ def _lightning_images_per_s(
     """The pipeline's training step: SegmentationModule, its DataLoader, a Lightning Trainer."""
     import lightning as L
 
-    from multiclass_segmentation.lightning_module import SegmentationModule
-    from multiclass_segmentation.models import normalization_for
+    from multiclass_segmentation.training_run import segmentation_module
 
-    mean, std = normalization_for(training.model)
     total = settings.warmup + settings.steps
 
     class StepTimer(L.Callback):
@@ -370,17 +373,7 @@ def _lightning_images_per_s(
                 _synchronize(device)
                 self.seconds = time.perf_counter() - self.started
 
-    module = SegmentationModule(
-        model=model,
-        loss=_loss(training, classes),
-        optimizer=training.optimizer,
-        scheduler=training.scheduler,
-        class_names=classes.names,
-        ignore_index=classes.ignore_index,
-        background_id=classes.background_id,
-        mean=mean,
-        std=std,
-    )
+    module = segmentation_module(model, training, classes, _class_weights(training, classes))
     timer = StepTimer()
     trainer = L.Trainer(
         accelerator=device,
