@@ -19,6 +19,21 @@ def markdown_table(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list
     ]
 
 
+def preview(items: Sequence, limit: int) -> str:
+    """The first ``limit`` items and how many more there are: 'a, b and 3 more'."""
+    return _shown_and_rest([str(item) for item in items[:limit]], len(items))
+
+
+def code_preview(items: Sequence, limit: int) -> str:
+    """:func:`preview` with each item shown as inline code: '`a`, `b` and 3 more'."""
+    return _shown_and_rest([f"`{item}`" for item in items[:limit]], len(items))
+
+
+def _shown_and_rest(shown: list[str], total: int) -> str:
+    rest = total - len(shown)
+    return f"{', '.join(shown)} and {rest} more" if rest > 0 else ", ".join(shown)
+
+
 def format_triple(values: Sequence[float], digits: int) -> str:
     """'r, g, b' with ``digits`` decimals."""
     return ", ".join(f"{v:.{digits}f}" for v in values)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import PurePosixPath
@@ -30,6 +30,7 @@ from scipy.spatial import cKDTree
 from multiclass_segmentation import imaging
 from multiclass_segmentation.errors import UserError
 from multiclass_segmentation.markdown import markdown_table
+from multiclass_segmentation.markdown import preview as _preview
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.data_validation import DataValidationParams
 
@@ -661,10 +662,3 @@ def _class_names(class_ids: frozenset[int], classes: ClassesParams) -> str:
 
 def _size(facts: ImageFacts | MaskFacts) -> str:
     return f"{facts.width}x{facts.height}"
-
-
-def _preview(items: Sequence, limit: int) -> str:
-    """The first ``limit`` items and how many more there are."""
-    shown = ", ".join(str(item) for item in items[:limit])
-    rest = len(items) - limit
-    return f"{shown} and {rest} more" if rest > 0 else shown

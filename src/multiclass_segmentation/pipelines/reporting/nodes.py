@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from multiclass_segmentation.markdown import code_preview as _preview
 from multiclass_segmentation.markdown import (
     format_triple,
     markdown_table,
@@ -920,9 +921,3 @@ def _percent(value: float | None) -> str:
 
 def _bucket(bucket: dict) -> str:
     return f"{bucket['min_share']:.0%}-{bucket['max_share']:.0%}"
-
-
-def _preview(items: list[str], limit: int) -> str:
-    shown = ", ".join(f"`{item}`" for item in items[:limit])
-    rest = len(items) - limit
-    return f"{shown} and {rest} more" if rest > 0 else shown
