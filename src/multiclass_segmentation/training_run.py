@@ -37,9 +37,9 @@ from multiclass_segmentation.errors import BadInputError, MissingInputError
 from multiclass_segmentation.lightning_module import (
     EpochHistory,
     SegmentationModule,
-    best_epoch,
     build_loss,
 )
+from multiclass_segmentation.model_selection import best_epoch
 from multiclass_segmentation.models import build_model, normalization_for
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.training import TrainingParams

@@ -20,6 +20,7 @@ from multiclass_segmentation.metrics import (
     per_image_dice,
     scores_from_confusion,
 )
+from multiclass_segmentation.model_selection import best_hypothesis
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.plotting import class_legend_handles, overlay_mask
@@ -178,7 +179,7 @@ def update_study_results(
         "epochs_run": metrics["model"].get("epochs_run"),
         "evaluated_at": metrics["evaluated_at"],
     }
-    best_name = max(entries, key=lambda name: entries[name]["val_mdice"] or -1.0)
+    best_name = best_hypothesis(entries)
     best_test = entries[best_name]["test_mdice"]
     return {
         "hypotheses": entries,

@@ -25,6 +25,9 @@ from multiclass_segmentation.markdown import (
     markdown_table,
     objects_per_image_table,
 )
+from multiclass_segmentation.model_selection import best_epoch
+from multiclass_segmentation.model_selection import ranked_hypotheses as _ranked
+from multiclass_segmentation.model_selection import recorded_best_hypothesis as _best_hypothesis
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.params.reporting import ReportingParams
@@ -534,11 +537,7 @@ def _learning_curves_section(histories: dict[str, list[dict]], digits: int) -> l
         return [*lines, "No training history saved yet: run the training pipeline first."]
     rows = []
     for hypothesis, history in histories.items():
-        best = max(
-            (epoch for epoch in history if epoch.get("val_mdice") is not None),
-            key=lambda epoch: epoch["val_mdice"],
-            default=None,
-        )
+        best = best_epoch(history)
         seconds = [epoch["seconds"] for epoch in history if epoch.get("seconds") is not None]
         rows.append(
             [
@@ -840,21 +839,6 @@ def _size_conclusion(hypothesis: str, test: dict, digits: int) -> list[str]:
     if not sentences:
         return []
     return [f"For {hypothesis}, " + "; ".join(sentences) + "."]
-
-
-def _ranked(entries: dict[str, dict]) -> list[str]:
-    """Hypotheses by validation mDice, best first; unscored ones last."""
-    return sorted(
-        entries,
-        key=lambda h: (entries[h].get("val_mdice") is None, -(entries[h].get("val_mdice") or 0), h),
-    )
-
-
-def _best_hypothesis(results: dict) -> str:
-    """The best model as evaluation chose it, or the top of the ranking if results name none."""
-    entries = results["hypotheses"]
-    best = results.get("best_model")
-    return best if best in entries else _ranked(entries)[0]
 
 
 def _hypothesis_colors(hypotheses: Iterable[str]) -> dict[str, tuple]:
