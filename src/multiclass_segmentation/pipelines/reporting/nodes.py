@@ -32,19 +32,16 @@ from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.params.reporting import ReportingParams
 from multiclass_segmentation.sweep import best_against_base
+from multiclass_segmentation.versions import version_path_pattern
 
 Partitions = dict[str, Callable[[], Any]]
 
 # Partition ids of versioned JSON datasets in the reporting folder once the
 # `.json` suffix is stripped: <name>.json/<version>/<name>. Kedro's version
 # names are UTC timestamps, so they sort by time.
-METRICS_VERSION = re.compile(r"metrics\.json/(?P<version>[^/]+)/metrics")
-HISTORY_VERSION = re.compile(
-    r"training_history_(?P<hypothesis>[^/]+)\.json/(?P<version>[^/]+)/training_history_(?P=hypothesis)"
-)
-SWEEP_VERSION = re.compile(
-    r"sweep_(?P<hypothesis>[^/]+)\.json/(?P<version>[^/]+)/sweep_(?P=hypothesis)"
-)
+METRICS_VERSION = version_path_pattern("metrics", ".json")
+HISTORY_VERSION = version_path_pattern(r"training_history_(?P<hypothesis>[^/]+)", ".json")
+SWEEP_VERSION = version_path_pattern(r"sweep_(?P<hypothesis>[^/]+)", ".json")
 # Where the `{name}_figure` catalog factory saves figures, relative to report.md.
 FIGURES_FOLDER = "figures"
 # This pipeline's own figures, saved as `<name>_figure`.
