@@ -3,7 +3,6 @@ fields (means, ratio, bottleneck) follow from the measured speeds."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, load_benchmark_script
 
 TRAINING_FIELDS = {
     "lightning_pipeline_images_per_s",
@@ -26,19 +25,7 @@ TRAINING_FIELDS = {
 INFERENCE_VARIANTS = {"no_grad", "inference_mode", "channels_last", "compile"}
 
 
-def _load_run():
-    # benchmarks/ is a folder of scripts, not a package.
-    spec = importlib.util.spec_from_file_location(
-        "run_benchmark", PROJECT_ROOT / "benchmarks" / "run.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look their module up in sys.modules while the class is built.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-run_benchmark = _load_run()
+run_benchmark = load_benchmark_script("run")
 
 
 def _numbers(value: Any, where: str) -> Iterator[tuple[str, Any]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,23 +16,6 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port whose accept queue is full, so that a new connect hangs instead of failing."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(0)
-    address = server.getsockname()
-    pending = [socket.socket() for _ in range(3)]
-    for client in pending:
-        client.setblocking(False)
-        client.connect_ex(address)
-    yield address[1]
-    for client in pending:
-        client.close()
-    server.close()
 
 
 def test_host_reachable_tells_open_from_closed_ports(closed_port):
