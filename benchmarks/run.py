@@ -156,7 +156,9 @@ def _positive(value: str) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    parameters = _parameters("demo" if args.quick else args.env)
+    from multiclass_segmentation.config_loading import environment_parameters
+
+    parameters = environment_parameters(PROJECT_ROOT, "demo" if args.quick else args.env)
     training = parameters["training"]
     # Random initial weights: the speed does not depend on them, and nothing is downloaded.
     training["model"]["encoder_weights"] = None
@@ -184,20 +186,6 @@ def _settings(args: argparse.Namespace) -> Settings:
         dataset_root=args.dataset_root,
         quick=args.quick,
     )
-
-
-def _parameters(env: str) -> dict[str, Any]:
-    """The project's parameters in ``env``, as `kedro run --env <env>` resolves them."""
-    from kedro.config import OmegaConfigLoader
-
-    from multiclass_segmentation.settings import CONFIG_LOADER_ARGS
-
-    loader = OmegaConfigLoader(
-        str(PROJECT_ROOT / "conf"),
-        env=env,
-        **{k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"},
-    )
-    return loader["parameters"]
 
 
 def _describe(settings: Settings) -> dict[str, Any]:
@@ -340,13 +328,18 @@ def _training_params(settings: Settings, **overrides: Any) -> tuple[Any, Any]:
     return TrainingParams.model_validate(raw), ClassesParams.model_validate(settings.classes)
 
 
+def _class_weights(training: Any, classes: Any) -> list[float] | None:
+    from multiclass_segmentation.training_run import resolve_class_weights
+
+    # For "auto", uniform weights stand in for the EDA's: any list costs the same.
+    uniform = {"class_names": list(classes.names), "weights": [1.0] * classes.num_classes}
+    return resolve_class_weights(training, classes, uniform)
+
+
 def _loss(training: Any, classes: Any) -> Any:
     from multiclass_segmentation.lightning_module import build_loss
 
-    weights = training.loss.class_weights
-    if weights == "auto":  # the EDA's weights: any list costs the same
-        weights = [1.0] * classes.num_classes
-    return build_loss(training.loss, weights, classes.ignore_index)
+    return build_loss(training.loss, _class_weights(training, classes), classes.ignore_index)
 
 
 def _synchronize(device: str) -> None:
@@ -362,10 +355,8 @@ def _lightning_images_per_s(
     """The pipeline's training step: SegmentationModule, its DataLoader, a Lightning Trainer."""
     import lightning as L
 
-    from multiclass_segmentation.lightning_module import SegmentationModule
-    from multiclass_segmentation.models import normalization_for
+    from multiclass_segmentation.training_run import segmentation_module
 
-    mean, std = normalization_for(training.model)
     total = settings.warmup + settings.steps
 
     class StepTimer(L.Callback):
@@ -382,17 +373,7 @@ def _lightning_images_per_s(
                 _synchronize(device)
                 self.seconds = time.perf_counter() - self.started
 
-    module = SegmentationModule(
-        model=model,
-        loss=_loss(training, classes),
-        optimizer=training.optimizer,
-        scheduler=training.scheduler,
-        class_names=classes.names,
-        ignore_index=classes.ignore_index,
-        background_id=classes.background_id,
-        mean=mean,
-        std=std,
-    )
+    module = segmentation_module(model, training, classes, _class_weights(training, classes))
     timer = StepTimer()
     trainer = L.Trainer(
         accelerator=device,
@@ -517,21 +498,33 @@ def _compare_on_files(
     plain_after = _plain_images_per_s(
         copy.deepcopy(initial).to(device), batches, training, classes, settings
     )
-    plain_ips = (plain_before + plain_after) / 2
     data_ips = _loader_images_per_s(loader)
+    decode_ips = _decode_images_per_s(files, 4 * settings.distinct_images)
+    return training_comparison(
+        lightning_ips, (plain_before, plain_after), data_ips, decode_ips, loader.num_workers
+    )
+
+
+def training_comparison(
+    lightning_ips: float,
+    plain_runs_ips: tuple[float, float],
+    loader_ips: float,
+    decode_ips: float,
+    num_workers: int,
+) -> dict[str, Any]:
+    """The training section's fields from its measured speeds (images a second)."""
+    plain_ips = sum(plain_runs_ips) / len(plain_runs_ips)
     return {
         "lightning_pipeline_images_per_s": round(lightning_ips, 3),
         "plain_pytorch_images_per_s": round(plain_ips, 3),
-        "plain_pytorch_runs_images_per_s": [round(plain_before, 3), round(plain_after, 3)],
+        "plain_pytorch_runs_images_per_s": [round(run, 3) for run in plain_runs_ips],
         "lightning_to_plain_ratio": round(lightning_ips / plain_ips, 4),
         "data_path": {
-            "num_workers": loader.num_workers,
-            "decode_images_per_s": round(
-                _decode_images_per_s(files, 4 * settings.distinct_images), 1
-            ),
+            "num_workers": num_workers,
+            "decode_images_per_s": round(decode_ips, 1),
             # Read, decode, augment and collate, in the loader's workers: what training gets.
-            "loader_images_per_s": round(data_ips, 1),
-            "bottleneck": "data" if data_ips < plain_ips else "model",
+            "loader_images_per_s": round(loader_ips, 1),
+            "bottleneck": "data" if loader_ips < plain_ips else "model",
         },
     }
 

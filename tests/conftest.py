@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import socket
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -46,6 +51,35 @@ def dataset_versions(folder: Path) -> list[Path]:
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     return copy_project(tmp_path)
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A local port that takes no connection: its accept queue is full, so connects hang."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    address = server.getsockname()
+    pending = [socket.socket() for _ in range(3)]
+    for client in pending:
+        client.setblocking(False)
+        client.connect_ex(address)
+    yield address[1]
+    for client in pending:
+        client.close()
+    server.close()
+
+
+def load_benchmark_script(name: str) -> ModuleType:
+    """benchmarks/<name>.py as a module: benchmarks/ is a folder of scripts, not a package."""
+    spec = importlib.util.spec_from_file_location(
+        f"{name}_benchmark", PROJECT_ROOT / "benchmarks" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    # dataclasses look their module up in sys.modules while the class is built.
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_kedro(

@@ -1,4 +1,5 @@
-"""The benchmark script's smoke configuration writes every measurement as a positive number."""
+"""The benchmark script: its smoke configuration reports every measurement, and the derived
+fields (means, ratio, bottleneck) follow from the measured speeds."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import PROJECT_ROOT
+import pytest
+
+from tests.conftest import PROJECT_ROOT, load_benchmark_script
 
 TRAINING_FIELDS = {
     "lightning_pipeline_images_per_s",
@@ -20,6 +23,9 @@ TRAINING_FIELDS = {
     "peak_rss_mb",
 }
 INFERENCE_VARIANTS = {"no_grad", "inference_mode", "channels_last", "compile"}
+
+
+run_benchmark = load_benchmark_script("run")
 
 
 def _numbers(value: Any, where: str) -> Iterator[tuple[str, Any]]:
@@ -61,7 +67,18 @@ def test_quick_benchmark_reports_every_measurement(tmp_path: Path):
     }
     # The demo environment's training.num_workers (0) is the loader's, unless --num-workers.
     assert data_path["num_workers"] == 0
-    assert data_path["bottleneck"] in {"data", "model"}
+    # The derived fields, worked out again from the speeds the report lists (each rounded
+    # to 3 decimals, hence the tolerances).
+    plain_runs = training["plain_pytorch_runs_images_per_s"]
+    assert len(plain_runs) == 2
+    plain = (plain_runs[0] + plain_runs[1]) / 2
+    assert training["plain_pytorch_images_per_s"] == pytest.approx(plain, abs=2e-3)
+    assert training["lightning_to_plain_ratio"] == pytest.approx(
+        training["lightning_pipeline_images_per_s"] / plain, rel=1e-3, abs=1e-4
+    )
+    if abs(data_path["loader_images_per_s"] - plain) > 0.1:
+        slower = "data" if data_path["loader_images_per_s"] < plain else "model"
+        assert data_path["bottleneck"] == slower
     inference = report["inference"]
     assert inference["peak_rss_mb"] > 0
     for batch in ("batch_1", "batch_16"):
@@ -74,3 +91,32 @@ def test_quick_benchmark_reports_every_measurement(tmp_path: Path):
     assert len(numbers) >= 25
     numbers = [n for n in numbers if not n[0].endswith("num_workers")]
     assert all(value > 0 for _, value in numbers), [n for n in numbers if n[1] <= 0]
+
+
+def test_training_comparison_from_fixed_speeds():
+    # Plain runs at 36 and 44 images/s: 40 on average. Lightning at 30: ratio 30 / 40 = 0.75.
+    # The loader's 25 images/s are fewer than the model's 40, so data is the bottleneck.
+    fields = run_benchmark.training_comparison(30.0, (36.0, 44.0), 25.0, 123.456, 2)
+
+    assert fields == {
+        "lightning_pipeline_images_per_s": 30.0,
+        "plain_pytorch_images_per_s": 40.0,
+        "plain_pytorch_runs_images_per_s": [36.0, 44.0],
+        "lightning_to_plain_ratio": 0.75,
+        "data_path": {
+            "num_workers": 2,
+            "decode_images_per_s": 123.5,
+            "loader_images_per_s": 25.0,
+            "bottleneck": "data",
+        },
+    }
+
+
+def test_training_comparison_rounds_and_names_the_model_as_the_bottleneck():
+    # (10 + 20) / 2 = 15; 12.34567 / 15 = 0.823045, 0.8230 to 4 decimals; 50 > 15: the model.
+    fields = run_benchmark.training_comparison(12.34567, (10.0, 20.0), 50.0, 7.0, 0)
+
+    assert fields["lightning_pipeline_images_per_s"] == 12.346
+    assert fields["plain_pytorch_images_per_s"] == 15.0
+    assert fields["lightning_to_plain_ratio"] == 0.823
+    assert fields["data_path"]["bottleneck"] == "model"

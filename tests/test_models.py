@@ -22,7 +22,6 @@ from multiclass_segmentation.models import (
     WeightsUnavailableError,
     build_model,
     efficientnet_lite_classifier,
-    host_reachable,
     normalization_for,
 )
 from multiclass_segmentation.params.model import ModelParams
@@ -169,16 +168,6 @@ def test_imagenet_weights_fail_fast_when_host_unreachable(monkeypatch, closed_po
         build_model(tiny(encoder_weights="imagenet"), num_classes=3)
 
     assert time.monotonic() - started < 5
-
-
-def test_host_reachable_tells_open_from_closed_ports(closed_port):
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        open_port = server.getsockname()[1]
-
-        assert host_reachable("127.0.0.1", open_port)
-    assert not host_reachable("127.0.0.1", closed_port)
 
 
 @pytest.mark.parametrize("suffix", [".pth", ".safetensors"])

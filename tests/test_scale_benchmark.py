@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import load_benchmark_script
 
-
-def _load_scale():
-    # benchmarks/ is a folder of scripts, not a package.
-    spec = importlib.util.spec_from_file_location(
-        "scale_benchmark", PROJECT_ROOT / "benchmarks" / "scale.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look their module up in sys.modules while the class is built.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-scale = _load_scale()
+scale = load_benchmark_script("scale")
 
 # A child that starts a grandchild holding 200 MB for a second: only a sampler that
 # walks the whole tree sees it, as it must see DataLoader workers.

@@ -221,20 +221,9 @@ def test_keep_offline_archive_keeps_the_folder_when_there_is_no_archive(tmp_path
 
 
 @pytest.fixture
-def silent_server() -> Iterator[str]:
-    """A host that takes no connection: its accept queue is full, so connects hang."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(0)
-    address = server.getsockname()
-    pending = [socket.socket() for _ in range(3)]
-    for client in pending:
-        client.setblocking(False)
-        client.connect_ex(address)
-    yield f"http://127.0.0.1:{address[1]}"
-    for client in pending:
-        client.close()
-    server.close()
+def silent_server(silent_port: int) -> str:
+    """The URL of a host that takes no connection, so connects hang."""
+    return f"http://127.0.0.1:{silent_port}"
 
 
 def test_unreachable_server_falls_back_to_offline_within_the_timeout(

@@ -13,7 +13,7 @@ from lightning.fabric.utilities.cloud_io import _is_local_file_protocol
 from lightning.fabric.utilities.types import _PATH
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from multiclass_segmentation.datasets import write_atomically
+from multiclass_segmentation.atomic import write_atomically
 
 # write_atomically stages a file in a hidden folder ".<name>.<random>" beside it.
 PARTIAL_CHECKPOINT_PATTERN = ".*.ckpt.*"

@@ -12,8 +12,6 @@ import logging
 import math
 import os
 import shutil
-import socket
-import threading
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -23,44 +21,26 @@ from urllib.parse import urlsplit
 
 import lightning as L
 
+from multiclass_segmentation.network import flag_set, host_reachable
 from multiclass_segmentation.params.tracking import TrackingParams
 
 logger = logging.getLogger(__name__)
 
-_TRUE_WORDS = {"1", "true", "yes", "on"}
 STEP_LOSS_TITLE = "train loss (per step)"
 
 
 def server_reachable(url: str, timeout_s: float) -> bool:
-    """Whether a TCP connection to the URL's host and port opens within ``timeout_s``.
-
-    The connect runs in a daemon thread so that a slow name lookup, which has
-    no timeout of its own, cannot hold the run either.
-    """
+    """Whether a TCP connection to the URL's host and port opens within ``timeout_s``."""
     parts = urlsplit(url if "://" in url else f"http://{url}")
     if not parts.hostname:
         return False
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    reachable: list[bool] = []
-    finished = threading.Event()
-
-    def connect() -> None:
-        try:
-            with socket.create_connection((parts.hostname, port), timeout=timeout_s):
-                reachable.append(True)
-        except OSError:
-            pass
-        finally:
-            finished.set()
-
-    threading.Thread(target=connect, name="clearml-server-probe", daemon=True).start()
-    finished.wait(timeout_s)
-    return bool(reachable)
+    return host_reachable(parts.hostname, port, timeout_s)
 
 
 def offline_forced() -> bool:
     """``CLEARML_OFFLINE_MODE`` set to a true value, as ClearML itself reads it."""
-    return os.environ.get("CLEARML_OFFLINE_MODE", "").strip().lower() in _TRUE_WORDS
+    return flag_set("CLEARML_OFFLINE_MODE")
 
 
 def keys_configured() -> bool:

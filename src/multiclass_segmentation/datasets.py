@@ -25,6 +25,7 @@ from kedro_datasets.pillow import ImageDataset
 from kedro_datasets.text import TextDataset
 from PIL import Image
 
+from multiclass_segmentation.atomic import write_atomically
 from multiclass_segmentation.segmenter import Segmenter
 
 SEGMENTER_METADATA = "segmenter.json"
@@ -45,22 +46,6 @@ class DecodedImageDataset(ImageDataset):
             image = Image.open(fs_file)
             image.load()
         return image
-
-
-def write_atomically(target: Path, write: Any) -> None:
-    """Calls ``write(tmp_path)`` on a temporary sibling, then renames it to ``target``.
-
-    A run killed half-way leaves a hidden temporary, never a half-written
-    ``target``.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        tmp_target = tmp_dir / target.name
-        write(tmp_target)
-        os.replace(tmp_target, target)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
 class SegmentationModelDataset(AbstractVersionedDataset[Segmenter, Segmenter]):

@@ -19,7 +19,7 @@ import onnx
 import torch
 from torch.export import Dim
 
-from multiclass_segmentation.datasets import write_atomically
+from multiclass_segmentation.atomic import write_atomically
 from multiclass_segmentation.inference import load_segmenter
 from multiclass_segmentation.segmenter import Segmenter
 

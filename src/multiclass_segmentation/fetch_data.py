@@ -14,17 +14,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import secrets
 import shutil
 import tempfile
 import urllib.request
 import zipfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from http.client import HTTPException
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
 
+from multiclass_segmentation.atomic import is_empty_dir, staged_directory
+from multiclass_segmentation.config_loading import environment_parameters
 from multiclass_segmentation.errors import UserError
 from multiclass_segmentation.params.common import DatasetParams
 
@@ -49,29 +48,6 @@ def has_layout(folder: Path) -> bool:
     return all((folder / part).is_dir() for part in LAYOUT)
 
 
-@contextmanager
-def staged_directory(target: Path) -> Iterator[Path]:
-    """Yields a new empty sibling folder of ``target`` that becomes ``target`` when the block ends.
-
-    If the block fails, the sibling is removed and ``target`` stays as it
-    was. A ``target`` holding anything is refused; an empty one is replaced.
-    """
-    target = Path(target)
-    if target.exists() and not _is_empty_dir(target):
-        raise FileExistsError(f"{target} already exists and is not empty; it is never overwritten")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
-    staging.mkdir()
-    try:
-        yield staging
-        if target.exists():
-            target.rmdir()
-        os.rename(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def fetch_dataset(
     target: Path, shared_copy: Path | None, url: str | None, timeout_s: float = 30
 ) -> str:
@@ -82,7 +58,7 @@ def fetch_dataset(
             or neither the shared copy nor the download gave one.
     """
     target = Path(target)
-    if target.exists() and not _is_empty_dir(target):
+    if target.exists() and not is_empty_dir(target):
         if not has_layout(target):
             missing = ", ".join(f"{part}/" for part in LAYOUT if not (target / part).is_dir())
             raise DatasetFetchError(
@@ -118,10 +94,6 @@ def fetch_dataset(
         f"Put it there yourself: {target} must hold {EXPECTED_LAYOUT}, e.g. by {source} so "
         f"that {target / 'img'} and {target / 'labels'} exist."
     )
-
-
-def _is_empty_dir(path: Path) -> bool:
-    return path.is_dir() and not any(path.iterdir())
 
 
 def _copy_tree(source: Path, destination: Path) -> None:
@@ -189,21 +161,6 @@ def locate_project(project: Path | None) -> Path:
     return Path(found)
 
 
-def load_project_parameters(project: Path, env: str | None) -> dict[str, Any]:
-    """The project's parameters for ``env``, merged over conf/base as ``kedro run`` merges them."""
-    from kedro.framework.project import settings
-    from kedro.framework.startup import bootstrap_project
-
-    bootstrap_project(project)
-    conf_source = project / settings.CONF_SOURCE
-    if env is not None and not (conf_source / env).is_dir():
-        raise FileNotFoundError(f"there is no environment '{env}' (no folder {conf_source / env})")
-    loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(conf_source), env=env, **settings.CONFIG_LOADER_ARGS
-    )
-    return loader["parameters"]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: puts the dataset of the project's configuration in place."""
     parser = argparse.ArgumentParser(
@@ -215,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         project = locate_project(args.project)
-        parameters = load_project_parameters(project, args.env)
+        parameters = environment_parameters(project, args.env)
         dataset = DatasetParams.model_validate(parameters["dataset"])
         target = Path(dataset.root)
         if not target.is_absolute():

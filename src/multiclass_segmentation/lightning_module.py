@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -238,11 +237,3 @@ class EpochHistory(L.Callback):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.epochs = list(state_dict["epochs"])
-
-
-def best_epoch(history: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """The epoch with the highest validation mDice."""
-    scored = [e for e in history if e.get("val_mdice") is not None]
-    if not scored:
-        return None
-    return max(scored, key=lambda e: e["val_mdice"] if math.isfinite(e["val_mdice"]) else -1)

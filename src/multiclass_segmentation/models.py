@@ -17,10 +17,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import inspect
-import os
 import re
-import socket
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlparse
@@ -33,6 +30,7 @@ from huggingface_hub import try_to_load_from_cache
 from safetensors.torch import load_file as load_safetensors
 
 from multiclass_segmentation.errors import UserError
+from multiclass_segmentation.network import flag_set, host_reachable
 from multiclass_segmentation.params.model import ModelParams
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -323,7 +321,7 @@ def _build_with_imagenet_weights(model: ModelParams, num_classes: int) -> torch.
                 f"ImageNet weights for {encoder_name} are not in the local cache and "
                 f"HF_HUB_OFFLINE is set, so they cannot be downloaded. {_OFFLINE_ADVICE}"
             )
-        if not host_reachable(*address):
+        if not host_reachable(*address, HOST_PROBE_TIMEOUT_S):
             raise WeightsUnavailableError(
                 f"ImageNet weights for {encoder_name} would be downloaded from "
                 f"{address[0]}:{address[1]}, which is "
@@ -376,26 +374,7 @@ def _address_of(url: str) -> tuple[str, int]:
 
 def hub_offline() -> bool:
     """Whether HF_HUB_OFFLINE (read now, or when huggingface_hub was imported) forbids downloads."""
-    flag = os.environ.get("HF_HUB_OFFLINE", "").strip().upper()
-    return flag in {"1", "ON", "YES", "TRUE"} or bool(hf_constants.HF_HUB_OFFLINE)
-
-
-def host_reachable(host: str, port: int, timeout_s: float = HOST_PROBE_TIMEOUT_S) -> bool:
-    """Whether a TCP connection to host:port opens within timeout_s, name lookup included."""
-    outcome: list[bool] = []
-
-    def probe() -> None:
-        try:
-            with socket.create_connection((host, port), timeout=timeout_s):
-                outcome.append(True)
-        except OSError:
-            outcome.append(False)
-
-    # A daemon thread bounds the DNS lookup too, which the socket timeout does not cover.
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout_s)
-    return bool(outcome and outcome[0])
+    return flag_set("HF_HUB_OFFLINE") or bool(hf_constants.HF_HUB_OFFLINE)
 
 
 def _map_by_order(

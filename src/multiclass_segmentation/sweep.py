@@ -35,7 +35,7 @@ from pydantic import ValidationError
 
 from multiclass_segmentation.clearml_tasks import task_of_its_own
 from multiclass_segmentation.errors import BadInputError
-from multiclass_segmentation.lightning_module import best_epoch
+from multiclass_segmentation.model_selection import best_epoch
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.sweep import (
     CategoricalDimension,

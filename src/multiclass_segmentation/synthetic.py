@@ -22,7 +22,7 @@ from PIL import Image
 from pydantic import Field, field_validator
 from scipy import ndimage
 
-from multiclass_segmentation.fetch_data import staged_directory
+from multiclass_segmentation.atomic import staged_directory
 from multiclass_segmentation.params.common import ClassesParams, StrictModel
 
 # The share of the image one object covers, drawn uniformly: 9% on average.
@@ -180,7 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--env", help="Kedro environment whose `classes` to use")
     args = parser.parse_args(argv)
 
-    from multiclass_segmentation.fetch_data import load_project_parameters, locate_project
+    from multiclass_segmentation.config_loading import environment_parameters
+    from multiclass_segmentation.fetch_data import locate_project
 
     try:
         settings = SyntheticDatasetParams(
@@ -188,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             image_size=args.image_size,
             seed=args.seed,
         )
-        parameters = load_project_parameters(locate_project(None), args.env)
+        parameters = environment_parameters(locate_project(None), args.env)
         classes = ClassesParams.model_validate(parameters["classes"])
         write_synthetic_dataset(args.root, settings, classes)
     except (OSError, ValueError) as error:

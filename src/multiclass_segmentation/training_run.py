@@ -37,9 +37,9 @@ from multiclass_segmentation.errors import BadInputError, MissingInputError
 from multiclass_segmentation.lightning_module import (
     EpochHistory,
     SegmentationModule,
-    best_epoch,
     build_loss,
 )
+from multiclass_segmentation.model_selection import best_epoch
 from multiclass_segmentation.models import build_model, normalization_for
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.training import TrainingParams
@@ -182,10 +182,13 @@ def _early_stopping(training: TrainingParams) -> list[L.Callback]:
     return [EarlyStopping(monitor="val_mdice", mode="max", patience=patience)] if patience else []
 
 
-def _module(
-    training: TrainingParams, classes: ClassesParams, class_weights: list[float] | None
+def segmentation_module(
+    model: torch.nn.Module,
+    training: TrainingParams,
+    classes: ClassesParams,
+    class_weights: list[float] | None,
 ) -> SegmentationModule:
-    model = build_model(training.model, classes.num_classes, input_size=training.image_size)
+    """``model`` with the configured loss, optimiser, schedule and input normalisation."""
     mean, std = normalization_for(training.model)
     return SegmentationModule(
         model=model,
@@ -243,7 +246,8 @@ def fit_segmenter(
     Trainer's after the checkpoints (e.g. a sweep's pruning callback).
     """
     L.seed_everything(training.seed, workers=True)
-    module = _module(training, classes, class_weights)
+    model = build_model(training.model, classes.num_classes, input_size=training.image_size)
+    module = segmentation_module(model, training, classes, class_weights)
     train_loader, val_loader = build_loaders(train, val, dataset, training, classes)
     run_folder, resume_from = _run_folder(Path(training.checkpoint_dir), training.resume)
     if resume_from is not None:

@@ -16,7 +16,6 @@ class DatasetParams(StrictModel):
     """Where the dataset lives and how it is laid out."""
 
     root: str = Field(description="folder holding img/<split>/ and labels/<split>/")
-    splits: tuple[str, ...] = ("train", "val", "test")
     download_url: str | None = None
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from multiclass_segmentation.model_selection import best_epoch
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.reporting import ReportingParams
 from multiclass_segmentation.report import conclusion
@@ -96,11 +97,7 @@ def training_summaries(histories: dict[str, list[dict]]) -> dict[str, dict]:
     mean seconds per epoch ('-' when unknown)."""
     summaries = {}
     for hypothesis, history in histories.items():
-        best = max(
-            (epoch for epoch in history if epoch.get("val_mdice") is not None),
-            key=lambda epoch: epoch["val_mdice"],
-            default=None,
-        )
+        best = best_epoch(history)
         seconds = [epoch["seconds"] for epoch in history if epoch.get("seconds") is not None]
         summaries[hypothesis] = {
             "epochs": len(history),

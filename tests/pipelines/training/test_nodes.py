@@ -6,16 +6,20 @@ from pathlib import Path
 
 import pytest
 import segmentation_models_pytorch as smp
-from kedro.config import OmegaConfigLoader
+import torch
 from matplotlib.colors import to_rgb
 from pydantic import ValidationError
 
+from multiclass_segmentation.config_loading import environment_parameters
 from multiclass_segmentation.models import build_model
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.training import TrainingParams
 from multiclass_segmentation.pipelines.training.nodes import plot_learning_curves
-from multiclass_segmentation.settings import CONFIG_LOADER_ARGS
-from multiclass_segmentation.training_run import _run_folder, resolve_class_weights
+from multiclass_segmentation.training_run import (
+    _run_folder,
+    resolve_class_weights,
+    segmentation_module,
+)
 from tests.conftest import PROJECT_ROOT
 
 CLASSES = ClassesParams(
@@ -44,6 +48,26 @@ def test_class_weights_of_the_wrong_length_or_another_label_set_are_refused():
     other = {"class_names": ["background", "car"], "weights": [1, 1]}
     with pytest.raises(ValueError, match="rerun the eda pipeline"):
         resolve_class_weights(_training(loss={"class_weights": "auto"}), CLASSES, other)
+
+
+def test_segmentation_module_trains_the_given_model_as_configured():
+    model = torch.nn.Conv2d(3, 3, kernel_size=1)
+    training = _training(
+        model={"encoder_weights": None, "normalization": {"mean": [0.1] * 3, "std": [0.2] * 3}},
+        loss={"terms": [{"name": "cross_entropy", "weight": 0.7}, {"name": "dice"}]},
+        optimizer={"name": "sgd", "lr": 0.05},
+    )
+
+    module = segmentation_module(model, training, CLASSES, [0.5, 1.0, 2.0])
+
+    assert module.model is model
+    assert (module.mean, module.std) == ((0.1, 0.1, 0.1), (0.2, 0.2, 0.2))
+    cross_entropy, _ = module.loss.losses
+    assert module.loss.weights == [0.7, 1.0]
+    assert cross_entropy.weight.tolist() == [0.5, 1.0, 2.0]
+    assert cross_entropy.ignore_index == CLASSES.ignore_index == 255
+    assert module.optimizer_params.name == "sgd"
+    assert module.class_names == ["background", "cat", "dog"]
 
 
 @pytest.mark.parametrize(
@@ -79,12 +103,7 @@ def test_every_run_gets_its_own_folder_and_resume_takes_the_latest(tmp_path: Pat
 
 
 def _training_params(env: str) -> TrainingParams:
-    loader = OmegaConfigLoader(
-        str(PROJECT_ROOT / "conf"),
-        env=env,
-        **{k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"},
-    )
-    raw = loader["parameters"]["training"]
+    raw = environment_parameters(PROJECT_ROOT, env)["training"]
     # Built without weights: these tests are offline.
     raw["model"]["encoder_weights"] = None
     return TrainingParams.model_validate(raw)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import PurePosixPath
@@ -32,6 +32,7 @@ from multiclass_segmentation.errors import UserError
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.data_validation import DataValidationParams
 from multiclass_segmentation.report.data_validation import data_validation_markdown
+from multiclass_segmentation.report.format import preview
 
 Partitions = dict[str, Callable[[], Image.Image]]
 FileRef = tuple[str, str]  # (folder under the dataset root, partition id)
@@ -232,7 +233,7 @@ def check_report(report: dict, report_md: str, params: DataValidationParams) -> 
     ]
     for check, findings in by_check.items():
         files = sorted({file for finding in findings for file in finding["files"]})
-        lines.append(f"  - {check}: {len(files)} file(s): {_preview(files, params.files_listed)}")
+        lines.append(f"  - {check}: {len(files)} file(s): {preview(files, params.files_listed)}")
     lines.append(
         "Fix or remove these files, or change a check's severity in "
         "conf/base/parameters_data_validation.yml."
@@ -390,7 +391,7 @@ def _mask_facts(
             Problem(
                 "mask_values_out_of_range",
                 (file,),
-                f"values {_preview(unexpected.tolist(), 10)} on "
+                f"values {preview(unexpected.tolist(), 10)} on "
                 f"{counts[unexpected].sum() / mask.size:.1%} of pixels are neither class ids "
                 f"{list(classes.ids)} nor the ignore value {classes.ignore_index}; {LEFT_OUT}",
             )
@@ -607,10 +608,3 @@ def _class_names(class_ids: frozenset[int], classes: ClassesParams) -> str:
 
 def _size(facts: ImageFacts | MaskFacts) -> str:
     return f"{facts.width}x{facts.height}"
-
-
-def _preview(items: Sequence, limit: int) -> str:
-    """The first ``limit`` items and how many more there are."""
-    shown = ", ".join(str(item) for item in items[:limit])
-    rest = len(items) - limit
-    return f"{shown} and {rest} more" if rest > 0 else shown

@@ -11,7 +11,10 @@ from multiclass_segmentation.pipelines.data_validation.nodes import (
 )
 
 # The dataset's splits: img/<split>/ and labels/<split>/ under dataset.root, and
-# validated_<split> (a manifest of the usable pairs) for the other pipelines.
+# validated_<split> (a manifest of the usable pairs) for the other pipelines. Fixed
+# here, not a parameter: Kedro builds pipelines when it imports them, before any
+# parameter is read, and each split has its role (training fits on train, picks
+# the best epoch and model on val, scores on test), so the names are the layout's.
 SPLITS = ("train", "val", "test")
 
 

@@ -15,19 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import ndimage
 
 from multiclass_segmentation import imaging
 from multiclass_segmentation.errors import BadInputError
+from multiclass_segmentation.objects import label_objects
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.eda import EdaParams
 from multiclass_segmentation.plotting import class_legend_handles, overlay_mask
 from multiclass_segmentation.report.eda import eda_markdown
 
 logger = logging.getLogger(__name__)
-
-# Pixels that touch at a corner belong to the same object.
-EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ class SplitStatistics:
 
 def object_areas(mask: np.ndarray, class_id: int, min_pixels: int) -> np.ndarray:
     """Pixel areas of the 8-connected components of ``class_id`` with at least ``min_pixels``."""
-    components, _ = ndimage.label(mask == class_id, structure=EIGHT_CONNECTED)
+    components, _ = label_objects(mask, class_id)
     areas = np.bincount(components.ravel())[1:]
     return areas[areas >= min_pixels]
 

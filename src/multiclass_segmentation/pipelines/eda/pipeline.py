@@ -2,6 +2,9 @@
 
 from kedro.pipeline import Node, Pipeline
 
+# The splits that data validation hands over as validated_<split>.
+from multiclass_segmentation.pipelines.data_validation.pipeline import SPLITS
+
 from .nodes import (
     build_eda_report,
     compute_split_statistics,
@@ -14,8 +17,6 @@ from .nodes import (
     render_eda_markdown,
     suggest_class_weights,
 )
-
-SPLITS = ("train", "val", "test")
 
 
 def create_pipeline(**kwargs) -> Pipeline:

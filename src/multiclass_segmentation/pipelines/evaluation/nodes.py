@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
-from scipy import ndimage
 
 from multiclass_segmentation import imaging
 from multiclass_segmentation.data import ManifestDataset, build_loader, collate_as_lists
@@ -20,6 +19,8 @@ from multiclass_segmentation.metrics import (
     per_image_dice,
     scores_from_confusion,
 )
+from multiclass_segmentation.model_selection import best_hypothesis
+from multiclass_segmentation.objects import label_objects
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.plotting import class_legend_handles, overlay_mask
@@ -75,9 +76,8 @@ def _add_object_recalls(
     Size is the object's share of its image's area; recall is the share of the
     object's pixels predicted as its class.
     """
-    eight_connected = np.ones((3, 3), dtype=bool)
     for class_id in classes.foreground_ids:
-        components, count = ndimage.label(mask == class_id, structure=eight_connected)
+        components, count = label_objects(mask, class_id)
         for component in range(1, count + 1):
             pixels = components == component
             share = pixels.sum() / mask.size
@@ -178,7 +178,7 @@ def update_study_results(
         "epochs_run": metrics["model"].get("epochs_run"),
         "evaluated_at": metrics["evaluated_at"],
     }
-    best_name = max(entries, key=lambda name: entries[name]["val_mdice"] or -1.0)
+    best_name = best_hypothesis(entries)
     best_test = entries[best_name]["test_mdice"]
     return {
         "hypotheses": entries,

@@ -10,6 +10,8 @@ from .nodes import (
     update_study_results,
 )
 
+# Of data validation's SPLITS, those scored: val, on which the best model is chosen,
+# and test, which only reports.
 SCORED_SPLITS = ("val", "test")
 
 

@@ -21,6 +21,7 @@ from multiclass_segmentation.params.evaluation import TestTimeAugmentation
 from multiclass_segmentation.params.inference import InferenceParams
 from multiclass_segmentation.plotting import overlay_mask
 from multiclass_segmentation.segmenter import Segmenter
+from multiclass_segmentation.versions import saved_versions
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +51,7 @@ def start_inference_run(inference: InferenceParams) -> str:
             f"inference.output_dir {inference.output_dir} is inside inference.input_dir "
             f"{input_dir}, so a later run would label this run's masks: choose another folder."
         )
-    # Kedro keeps each version of trained_model as <model_dir>/<version>/<model_dir name>.
-    if not any(model_dir.glob(f"*/{model_dir.name}")):
+    if not saved_versions(model_dir):
         raise MissingInputError(
             f"There is no trained model in {model_dir}: run `kedro run --pipelines training` "
             "with the same --env first."

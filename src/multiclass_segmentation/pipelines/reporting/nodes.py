@@ -17,24 +17,22 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from multiclass_segmentation.model_selection import ranked_hypotheses, recorded_best_hypothesis
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.params.reporting import ReportingParams
 from multiclass_segmentation.report.format import score
 from multiclass_segmentation.report.study import Study, study_report_markdown
+from multiclass_segmentation.versions import version_path_pattern
 
 Partitions = dict[str, Callable[[], Any]]
 
 # Partition ids of versioned JSON datasets in the reporting folder once the
 # `.json` suffix is stripped: <name>.json/<version>/<name>. Kedro's version
 # names are UTC timestamps, so they sort by time.
-METRICS_VERSION = re.compile(r"metrics\.json/(?P<version>[^/]+)/metrics")
-HISTORY_VERSION = re.compile(
-    r"training_history_(?P<hypothesis>[^/]+)\.json/(?P<version>[^/]+)/training_history_(?P=hypothesis)"
-)
-SWEEP_VERSION = re.compile(
-    r"sweep_(?P<hypothesis>[^/]+)\.json/(?P<version>[^/]+)/sweep_(?P=hypothesis)"
-)
+METRICS_VERSION = version_path_pattern("metrics", ".json")
+HISTORY_VERSION = version_path_pattern(r"training_history_(?P<hypothesis>[^/]+)", ".json")
+SWEEP_VERSION = version_path_pattern(r"sweep_(?P<hypothesis>[^/]+)", ".json")
 
 
 def select_latest_runs(
@@ -134,8 +132,8 @@ def plot_scores_comparison(
     entries = study_results.get("hypotheses", {})
     if not entries:
         return _message_figure("Scores by hypothesis", "No hypothesis evaluated yet.")
-    ranked = _ranked(entries)
-    best = _best_hypothesis(study_results)
+    ranked = ranked_hypotheses(entries)
+    best = recorded_best_hypothesis(study_results)
     positions = np.arange(len(ranked))
     width = 0.8 / (classes.num_classes + 1)
     fig, ax = plt.subplots(figsize=(max(7.0, 2.0 + 1.8 * len(ranked)), 4.8))
@@ -204,25 +202,10 @@ def render_study_report(
         histories=histories or {},
         sweeps=sweeps or {},
         figures=set(figure_files),
-        ranked=_ranked(entries),
-        best=_best_hypothesis(study_results) if entries else None,
+        ranked=ranked_hypotheses(entries),
+        best=recorded_best_hypothesis(study_results) if entries else None,
     )
     return study_report_markdown(study, classes, evaluation.target_mdice, reporting)
-
-
-def _ranked(entries: dict[str, dict]) -> list[str]:
-    """Hypotheses by validation mDice, best first; unscored ones last."""
-    return sorted(
-        entries,
-        key=lambda h: (entries[h].get("val_mdice") is None, -(entries[h].get("val_mdice") or 0), h),
-    )
-
-
-def _best_hypothesis(results: dict) -> str:
-    """The best model as evaluation chose it, or the top of the ranking if results name none."""
-    entries = results["hypotheses"]
-    best = results.get("best_model")
-    return best if best in entries else _ranked(entries)[0]
 
 
 def _hypothesis_colors(hypotheses: Iterable[str]) -> dict[str, tuple]:
