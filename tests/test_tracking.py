@@ -545,8 +545,11 @@ def test_execute_remotely_enqueues_the_run_with_the_command_an_agent_repeats(
             params={"tracking": {"execute_remotely": "cpu-queue"}},
         )
 
+    (packages,), _ = online_task.set_packages.call_args
+    assert "kedro~=1.7" in packages and "lightning~=2.6" in packages
+    assert not any("pytest" in package for package in packages)  # dev extra left out
     online_task.set_script.assert_called_once_with(
-        working_dir=".",
+        working_dir="src",
         entry_point="-m multiclass_segmentation --env demo --pipelines data_validation",
     )
     online_task.execute_remotely.assert_called_once_with(

@@ -18,6 +18,7 @@ is off for the rest of that run.
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import math
 import shlex
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+PACKAGE = "multiclass_segmentation"
 # smp's save_pretrained writes its weights under huggingface_hub's file name.
 WEIGHTS_FILE = "model.safetensors"
 PARAMETERS_SECTION = "parameters"
@@ -103,7 +105,13 @@ def remote_command(run_params: Mapping[str, Any]) -> str:
     }
     if runtime:
         options += ["--params", ",".join(f"{key}={value}" for key, value in runtime.items())]
-    return shlex.join(["-m", "multiclass_segmentation", *options])
+    return shlex.join(["-m", PACKAGE, *options])
+
+
+def project_requirements() -> list[str]:
+    """The installed project's dependencies as pyproject.toml declares them, extras left out."""
+    declared = importlib.metadata.requires(PACKAGE) or []
+    return [requirement for requirement in declared if "extra ==" not in requirement]
 
 
 def _dotted(params: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -222,8 +230,11 @@ class ClearMLTrackingHook:
                 "`clearml-init` or CLEARML_API_HOST/ACCESS_KEY/SECRET_KEY."
             )
         command = remote_command(run_params)
-        # The agent clones the recorded commit and diff and runs `python <command>` there.
-        self._task.set_script(working_dir=".", entry_point=command)
+        # The agent clones the recorded commit and diff, installs the project's declared
+        # dependencies (ClearML would detect only the `kedro` script's imports) and runs
+        # `python <command>` in src/, where the package imports and Kedro finds the project.
+        self._task.set_packages(project_requirements())
+        self._task.set_script(working_dir="src", entry_point=command)
         logger.info("Enqueued to ClearML queue '%s' as `python %s`", queue, command)
         self._task.execute_remotely(queue_name=queue, clone=False, exit_process=True)
 
