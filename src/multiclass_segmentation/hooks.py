@@ -118,3 +118,21 @@ class MissingDatasetHook:
                 '--params "dataset.root=/path/to/data". It holds img/<split>/*.jpg and '
                 "labels/<split>/*.png."
             )
+
+
+class TrainingParametersHook:
+    """Stops a run that trains, before its first node, when its model or augmentations
+    cannot be built (``training_run.check_buildable``).
+
+    The parameter schema checks without importing torch; this asks smp and
+    albumentations, so a misspelt encoder does not wait for validation and EDA.
+    """
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Pipeline, catalog: CatalogProtocol) -> None:
+        if "params:training" not in pipeline.inputs():
+            return
+        # Imported here: torch would slow every other Kedro command (viz, catalog, ...).
+        from multiclass_segmentation.training_run import check_buildable
+
+        check_buildable(catalog.load("params:training"))

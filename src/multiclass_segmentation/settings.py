@@ -2,13 +2,24 @@
 
 from kedro.config import OmegaConfigLoader
 
-from multiclass_segmentation.hooks import MissingDatasetHook, SyntheticDatasetHook, TorchrunHook
+from multiclass_segmentation.hooks import (
+    MissingDatasetHook,
+    SyntheticDatasetHook,
+    TorchrunHook,
+    TrainingParametersHook,
+)
 from multiclass_segmentation.tracking import ClearMLTrackingHook
 
-# Kedro calls the last hook first: a run that the dataset or torchrun checks refuse
+# Kedro calls the last hook first: a run that the torchrun, parameter or dataset checks refuse
 # starts no ClearML task. TorchrunHook: under torchrun, only global rank 0 saves
 # (README, Several GPUs / machines).
-HOOKS = (ClearMLTrackingHook(), SyntheticDatasetHook(), MissingDatasetHook(), TorchrunHook())
+HOOKS = (
+    ClearMLTrackingHook(),
+    SyntheticDatasetHook(),
+    MissingDatasetHook(),
+    TrainingParametersHook(),
+    TorchrunHook(),
+)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

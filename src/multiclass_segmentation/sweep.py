@@ -46,7 +46,11 @@ from multiclass_segmentation.params.sweep import (
 )
 from multiclass_segmentation.params.tracking import TrackingParams
 from multiclass_segmentation.params.training import TrainingParams
-from multiclass_segmentation.training_run import fit_segmenter, resolve_class_weights
+from multiclass_segmentation.training_run import (
+    check_buildable,
+    fit_segmenter,
+    resolve_class_weights,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -140,8 +144,10 @@ def trial_training(
         node, last = _parent(tree, path)
         node[last] = value
     try:
-        return TrainingParams.model_validate(tree)
-    except ValidationError as error:
+        training = TrainingParams.model_validate(tree)
+        check_buildable(training)
+        return training
+    except (ValidationError, BadInputError) as error:
         setting = ", ".join(f"{p}={v!r}" for p, v in values.items()) or "sweep.trial_overrides"
         raise BadInputError(
             f"sweep: {setting} does not make valid training parameters; fix "

@@ -40,7 +40,7 @@ from multiclass_segmentation.lightning_module import (
     build_loss,
 )
 from multiclass_segmentation.model_selection import best_epoch
-from multiclass_segmentation.models import build_model, normalization_for
+from multiclass_segmentation.models import build_model, check_model_params, normalization_for
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.training import TrainingParams
 from multiclass_segmentation.segmenter import Segmenter
@@ -146,6 +146,21 @@ def _check_processes_start_here(trainer: L.Trainer, training: TrainingParams) ->
             "them inside the training node, or launch the run with torchrun "
             "(see README, Several GPUs / machines)."
         )
+
+
+def check_buildable(training: TrainingParams, parameter: str = "training") -> None:
+    """BadInputError unless smp and albumentations can build the model and augmentations.
+
+    The schema checks shapes and ranges without importing torch; this checks the
+    names and arguments against the libraries, cheaply (no model is built), so
+    a misspelt architecture, encoder or transform argument stops a run before
+    its first node (hooks.TrainingParametersHook) and a sweep before its first trial.
+    """
+    try:
+        check_model_params(training.model)
+        build_augmentations(training.augmentations, parameter=f"{parameter}.augmentations")
+    except ValueError as error:
+        raise BadInputError(f"{parameter}: {error}") from error
 
 
 def build_loaders(

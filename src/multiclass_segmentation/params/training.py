@@ -6,10 +6,8 @@ from typing import Literal
 
 from pydantic import Field, NonNegativeInt, model_validator
 
-from multiclass_segmentation.models import check_model_params
 from multiclass_segmentation.params.common import StrictModel
 from multiclass_segmentation.params.model import ModelParams, TransformSpec
-from multiclass_segmentation.transforms import build_augmentations
 
 
 class LossTerm(StrictModel):
@@ -86,11 +84,3 @@ class TrainingParams(StrictModel):
     # DataLoader worker processes that decode and augment: a number (0: in the training
     # process) or auto (the usable CPU cores).
     num_workers: NonNegativeInt | Literal["auto"] = 0
-
-    @model_validator(mode="after")
-    def _model_and_augmentations_build(self) -> TrainingParams:
-        # Checked with the parameters, so a misspelt architecture, encoder or transform
-        # argument stops `kedro run` before the first node instead of after the EDA.
-        check_model_params(self.model)
-        build_augmentations(self.augmentations, parameter="training.augmentations")
-        return self

@@ -10,17 +10,20 @@ import torch
 from matplotlib.colors import to_rgb
 from pydantic import ValidationError
 
+from multiclass_segmentation.cli import find_user_error
 from multiclass_segmentation.config_loading import environment_parameters
+from multiclass_segmentation.errors import BadInputError
 from multiclass_segmentation.models import build_model
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.training import TrainingParams
 from multiclass_segmentation.pipelines.training.nodes import plot_learning_curves
 from multiclass_segmentation.training_run import (
     _run_folder,
+    check_buildable,
     resolve_class_weights,
     segmentation_module,
 )
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, copy_project, run_kedro
 
 CLASSES = ClassesParams(
     names=("background", "cat", "dog"), ids=(0, 1, 2), colors=("gray", "orange", "blue")
@@ -73,20 +76,46 @@ def test_segmentation_module_trains_the_given_model_as_configured():
 @pytest.mark.parametrize(
     ("overrides", "named"),
     [
-        ({"model": {"architecture": "UNetto"}}, "model.architecture 'UNetto'"),
-        ({"model": {"encoder_name": "resnet35"}}, "resnet35"),
         ({"loss": {"terms": [{"name": "lovasz"}]}}, "lovasz"),
-        (
-            {"augmentations": [{"name": "GaussNoise", "params": {"var_limit": [10, 50]}}]},
-            "var_limit",
-        ),
-        ({"augmentations": [{"name": "HorizontalFlap"}]}, "HorizontalFlip"),
         ({"optimiser": {"name": "adam"}}, "optimiser"),
     ],
 )
 def test_bad_parameters_fail_with_the_parameter_named(overrides: dict, named: str):
     with pytest.raises(ValidationError, match=named):
         TrainingParams.model_validate({"checkpoint_dir": "unused", **overrides})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"model": {"architecture": "UNetto"}}, "model.architecture 'UNetto'"),
+        ({"model": {"encoder_name": "resnet35"}}, "resnet35"),
+        (
+            {"augmentations": [{"name": "GaussNoise", "params": {"var_limit": [10, 50]}}]},
+            "var_limit",
+        ),
+        ({"augmentations": [{"name": "HorizontalFlap"}]}, "HorizontalFlip"),
+    ],
+)
+def test_a_model_or_augmentation_the_libraries_cannot_build_is_named(overrides: dict, named: str):
+    # The schema takes them (it never imports torch); the libraries refuse them.
+    training = TrainingParams.model_validate({"checkpoint_dir": "unused", **overrides})
+    with pytest.raises(BadInputError, match=named):
+        check_buildable(training)
+
+
+def test_a_run_with_an_unbuildable_model_stops_before_its_first_node(tmp_path: Path):
+    project = copy_project(tmp_path)
+    with pytest.raises(Exception, match="resnet35") as error:
+        run_kedro(
+            project,
+            env="demo",
+            pipeline="training",
+            params={"training": {"model": {"encoder_name": "resnet35"}}},
+        )
+    assert isinstance(find_user_error(error.value), BadInputError)
+    # Not even the inputs were read: the demo's validated manifests do not exist here.
+    assert "validated_train" not in str(error.value)
 
 
 def test_every_run_gets_its_own_folder_and_resume_takes_the_latest(tmp_path: Path):
