@@ -54,10 +54,12 @@ sweep: data
 test: install
 	HF_HUB_OFFLINE=1 CLEARML_OFFLINE_MODE=1 $(BIN)/pytest
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .
