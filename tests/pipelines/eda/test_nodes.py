@@ -7,23 +7,25 @@ import json
 import numpy as np
 import pytest
 
+from multiclass_segmentation.eda_statistics import (
+    SplitStatistics,
+    channel_statistics,
+    inverse_frequency_weights,
+    median_frequency_weights,
+    statistics_of_pairs,
+)
 from multiclass_segmentation.imaging import read_pair
 from multiclass_segmentation.params.common import ClassesParams, DatasetParams
 from multiclass_segmentation.params.eda import EdaParams
 from multiclass_segmentation.pipelines.eda.nodes import (
-    SplitStatistics,
     build_eda_report,
-    channel_statistics,
     compute_split_statistics,
-    inverse_frequency_weights,
-    median_frequency_weights,
     plot_class_pixels,
     plot_cooccurrence,
     plot_object_sizes,
     plot_objects_per_image,
     plot_sample_grid,
     render_eda_markdown,
-    statistics_of_pairs,
     suggest_class_weights,
 )
 from tests.conftest import REAL_DATASET

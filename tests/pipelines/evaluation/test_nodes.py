@@ -7,10 +7,8 @@ import pytest
 
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.evaluation import EvaluationParams
-from multiclass_segmentation.pipelines.evaluation.nodes import (
-    score_predictions,
-    update_study_results,
-)
+from multiclass_segmentation.pipelines.evaluation.nodes import update_study_results
+from multiclass_segmentation.scoring import score_predictions
 
 CLASSES = ClassesParams(
     names=("background", "cat", "dog"), ids=(0, 1, 2), colors=("gray", "orange", "blue")

@@ -1,0 +1,1 @@
+"""Checks of the dataset for the data_validation pipeline, Kedro-free."""
