@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import socket
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -104,3 +107,19 @@ def run_kedro(
             return session.run(
                 pipeline_names=[pipeline] if pipeline else None, load_versions=load_versions
             )
+
+
+def wait_for_processes(runs: list[subprocess.Popen], logs: list[Path], timeout_s: float) -> None:
+    """Waits for every process (each started in a session of its own) within ``timeout_s``
+    in all; on timeout kills them with their children and fails with the end of each log."""
+    deadline = time.monotonic() + timeout_s
+    try:
+        for run in runs:
+            run.wait(timeout=max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        for run in runs:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)
+                run.wait()
+        outputs = "\n".join(f"--- {log.name}\n{log.read_text()[-4000:]}" for log in logs)
+        pytest.fail(f"processes did not finish within {timeout_s} s:\n{outputs}")

@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +26,7 @@ from tests.conftest import (
     dataset_versions,
     run_kedro,
     validated_demo_project,
+    wait_for_processes,
 )
 
 CURVES = Path("data/08_reporting/demo/figures/learning_curves_demo.png")
@@ -111,27 +110,13 @@ def _torchrun(project: Path, node_rank: int, port: int, log: Path) -> subprocess
         )
 
 
-def _wait_all(runs: list[subprocess.Popen], logs: list[Path], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    try:
-        for run in runs:
-            run.wait(timeout=max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        for run in runs:
-            if run.poll() is None:
-                os.killpg(run.pid, signal.SIGKILL)
-                run.wait()
-        outputs = "\n".join(f"--- {log.name}\n{log.read_text()[-4000:]}" for log in logs)
-        pytest.fail(f"torchrun did not finish within {timeout_s} s:\n{outputs}")
-
-
 @pytest.mark.timeout(RUN_TIMEOUT_S + 120)
 def test_two_torchrun_machines_train_one_model_and_only_rank_0_saves(demo_inputs: Path):
     project = demo_inputs
     port = _free_port()
     logs = [project.parent / f"node{rank}.log" for rank in range(NODES)]
     runs = [_torchrun(project, rank, port, log) for rank, log in enumerate(logs)]
-    _wait_all(runs, logs, RUN_TIMEOUT_S)
+    wait_for_processes(runs, logs, RUN_TIMEOUT_S)
     outputs = [log.read_text() for log in logs]
     for run, output in zip(runs, outputs, strict=True):
         assert run.returncode == 0, output[-6000:]

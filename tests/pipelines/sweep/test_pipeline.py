@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -21,7 +19,13 @@ from PIL import Image
 from multiclass_segmentation.cli import find_user_error
 from multiclass_segmentation.datasets import GENERATED_MARKER
 from multiclass_segmentation.errors import BadInputError
-from tests.conftest import PROJECT_ROOT, dataset_versions, run_kedro, validated_demo_project
+from tests.conftest import (
+    PROJECT_ROOT,
+    dataset_versions,
+    run_kedro,
+    validated_demo_project,
+    wait_for_processes,
+)
 from tests.postgres import postgres_server
 
 # Where the demo environment keeps a sweep (conf/demo/globals.yml, parameters_sweep.yml).
@@ -211,18 +215,7 @@ def _worker(project: Path, storage: str, log: Path) -> subprocess.Popen:
 
 
 def _wait(runs: list[subprocess.Popen], logs: list[Path]) -> None:
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    try:
-        for run in runs:
-            run.wait(timeout=max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        for run in runs:
-            if run.poll() is None:
-                os.killpg(run.pid, signal.SIGKILL)
-                run.wait()
-        pytest.fail(
-            "workers did not finish:\n" + "\n".join(log.read_text()[-3000:] for log in logs)
-        )
+    wait_for_processes(runs, logs, RUN_TIMEOUT_S)
     for run, log in zip(runs, logs, strict=True):
         assert run.returncode == 0, log.read_text()[-6000:]
 
