@@ -26,6 +26,10 @@ def staged_path(target: Path) -> Iterator[Path]:
     try:
         staged = tmp_dir / target.name
         yield staged
+        if staged.is_dir() and target.is_dir():
+            # A folder cannot be renamed over a non-empty one: the old one goes into the
+            # hidden sibling first (and is removed with it).
+            os.replace(target, tmp_dir / f"{target.name}.replaced")
         os.replace(staged, target)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)

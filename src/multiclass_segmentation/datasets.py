@@ -26,9 +26,11 @@ from kedro_datasets.text import TextDataset
 from PIL import Image
 
 from multiclass_segmentation.atomic import write_atomically
-from multiclass_segmentation.segmenter import Segmenter
+from multiclass_segmentation.segmenter import EnsembleSegmenter, Segmenter
 
 SEGMENTER_METADATA = "segmenter.json"
+# An ensemble's folder: its weights and members, each member a single model's folder.
+ENSEMBLE_METADATA = "ensemble.json"
 
 
 class DecodedImageDataset(ImageDataset):
@@ -53,8 +55,8 @@ class SegmentationModelDataset(AbstractVersionedDataset[Segmenter, Segmenter]):
 
     The folder holds ``config.json`` and the weights (smp's own format, which
     ``smp.from_pretrained`` rebuilds without knowing the architecture) plus
-    ``segmenter.json`` with the preprocessing and the class names. Local
-    filesystem only.
+    ``segmenter.json`` with the preprocessing and the class names. An ensemble
+    is ``ensemble.json`` plus one such folder per member. Local filesystem only.
     """
 
     def __init__(
@@ -81,31 +83,64 @@ class SegmentationModelDataset(AbstractVersionedDataset[Segmenter, Segmenter]):
         """The folder of the version this run saved (or, before a save, the latest one)."""
         return Path(self._get_load_path())
 
-    def load(self) -> Segmenter:
-        folder = self.saved_folder()
-        with open(folder / SEGMENTER_METADATA, encoding="utf-8") as file:
-            metadata = json.load(file)
-        model = smp.from_pretrained(str(folder))
-        return Segmenter(
-            model=model,
-            class_names=metadata["class_names"],
-            image_size=metadata["image_size"],
-            mean=tuple(metadata["mean"]),
-            std=tuple(metadata["std"]),
+    def load(self) -> Segmenter | EnsembleSegmenter:
+        return _load_segmenter(self.saved_folder())
+
+    def save(self, data: Segmenter | EnsembleSegmenter) -> None:
+        write_atomically(Path(self._get_save_path()), lambda folder: _write_segmenter(data, folder))
+
+
+def _load_segmenter(folder: Path) -> Segmenter | EnsembleSegmenter:
+    if (folder / ENSEMBLE_METADATA).is_file():
+        metadata = json.loads((folder / ENSEMBLE_METADATA).read_text(encoding="utf-8"))
+        return EnsembleSegmenter(
+            members=[_load_segmenter(folder / name) for name in metadata["members"]],
+            weights=metadata["weights"],
             hypothesis=metadata["hypothesis"],
-            info=metadata.get("info", {}),
+            info=metadata["info"],
         )
+    with open(folder / SEGMENTER_METADATA, encoding="utf-8") as file:
+        metadata = json.load(file)
+    return Segmenter(
+        model=smp.from_pretrained(str(folder)),
+        class_names=metadata["class_names"],
+        image_size=metadata["image_size"],
+        mean=tuple(metadata["mean"]),
+        std=tuple(metadata["std"]),
+        hypothesis=metadata["hypothesis"],
+        info=metadata.get("info", {}),
+    )
 
-    def save(self, data: Segmenter) -> None:
-        def write(folder: Path) -> None:
-            # safetensors stores contiguous tensors; inference may have left them channels_last.
-            data.model.to(memory_format=torch.contiguous_format)
-            data.model.save_pretrained(str(folder))
-            (folder / SEGMENTER_METADATA).write_text(
-                json.dumps(data.metadata(), indent=2), encoding="utf-8"
-            )
 
-        write_atomically(Path(self._get_save_path()), write)
+def _write_segmenter(data: Segmenter | EnsembleSegmenter, folder: Path) -> None:
+    """A single model as smp's folder; an ensemble as one such folder per member."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, EnsembleSegmenter):
+        names = [f"member_{index}" for index in range(len(data.members))]
+        for name, member in zip(names, data.members, strict=True):
+            _write_segmenter(member, folder / name)
+        metadata = {
+            "hypothesis": data.hypothesis,
+            "weights": data.weights,
+            "members": names,
+            "info": data.info,
+        }
+        (folder / ENSEMBLE_METADATA).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+        return
+    # safetensors stores contiguous tensors; inference may have left them channels_last.
+    data.model.to(memory_format=torch.contiguous_format)
+    data.model.save_pretrained(str(folder))
+    (folder / SEGMENTER_METADATA).write_text(json.dumps(data.metadata(), indent=2), encoding="utf-8")
+
+
+def rebuilt_each_run(metadata: dict[str, Any] | None) -> bool:
+    """Whether the catalog marks a dataset as a view of other outputs (``rebuilt_each_run``).
+
+    ``kedro run --only-missing-outputs`` skips a node whose outputs exist; a view
+    (results.json, report.md) must be rebuilt whenever the runs it summarises
+    change, so such a dataset never counts as existing.
+    """
+    return bool((metadata or {}).get("rebuilt_each_run"))
 
 
 class StudyResultsDataset(AbstractDataset[dict, dict]):
@@ -119,7 +154,7 @@ class StudyResultsDataset(AbstractDataset[dict, dict]):
         self.metadata = metadata
 
     def _exists(self) -> bool:
-        return self._filepath.is_file()
+        return self._filepath.is_file() and not rebuilt_each_run(self.metadata)
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath)}
@@ -164,6 +199,9 @@ class AtomicJSONDataset(JSONDataset):
 
 class AtomicTextDataset(TextDataset):
     """``text.TextDataset`` whose save writes a temporary and renames it."""
+
+    def _exists(self) -> bool:
+        return super()._exists() and not rebuilt_each_run(self.metadata)
 
     def save(self, data: str) -> None:
         def write(tmp_path: Path) -> None:

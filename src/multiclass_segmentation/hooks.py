@@ -14,6 +14,7 @@ from kedro.pipeline import Pipeline
 from multiclass_segmentation.distributed import torchrun_process
 from multiclass_segmentation.errors import BadInputError, MissingInputError
 from multiclass_segmentation.params.common import ClassesParams
+from multiclass_segmentation.study_config import STUDY_RUNS, check_study_plan, study_plan
 from multiclass_segmentation.synthetic import SyntheticDatasetParams, write_synthetic_dataset
 
 logger = logging.getLogger(__name__)
@@ -130,9 +131,27 @@ class TrainingParametersHook:
 
     @hook_impl
     def before_pipeline_run(self, pipeline: Pipeline, catalog: CatalogProtocol) -> None:
-        if "params:training" not in pipeline.inputs():
+        # The training pipeline's, and each study run's (study_runs.<run>.training).
+        trainings = [
+            name
+            for name in pipeline.inputs()
+            if name == "params:training"
+            or (name.startswith(f"params:{STUDY_RUNS}.") and name.endswith(".training"))
+        ]
+        if not trainings:
             return
         # Imported here: torch would slow every other Kedro command (viz, catalog, ...).
         from multiclass_segmentation.training_run import check_buildable
 
-        check_buildable(catalog.load("params:training"))
+        for name in trainings:
+            check_buildable(catalog.load(name))
+
+
+class StudyPlanHook:
+    """Stops a study, before its first node, whose run parameters list other hypotheses,
+    seeds or ensembles than the conf its pipeline was built from (``check_study_plan``)."""
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Pipeline, catalog: CatalogProtocol) -> None:
+        if "params:study" in pipeline.inputs():
+            check_study_plan(study_plan(), catalog.load("params:study"))

@@ -35,7 +35,7 @@ def predictions(
 ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """(id, predicted mask, true mask) of each pair, each at its image's original size."""
     if torch.cuda.is_available():
-        segmenter.model.to("cuda")
+        segmenter.to("cuda")
     loader = build_loader(
         ManifestDataset(dataset.root, manifest["image"], manifest["mask"]),
         batch_size=evaluation.batch_size,
@@ -67,15 +67,23 @@ def score_predictions(
         classes.name_of(c): [[] for _ in buckets[:-1]] for c in classes.foreground_ids
     }
     for image_id, prediction, mask in items:
-        confusion += confusion_matrix(
+        image_confusion = confusion_matrix(
             torch.from_numpy(prediction).long(),
             torch.from_numpy(mask).long(),
             classes.num_classes,
             classes.ignore_index,
         )
+        confusion += image_confusion
         dice = per_image_dice(prediction, mask, classes.num_classes, classes.ignore_index)
         # An image whose pixels are all ignored has no Dice: None keeps the JSON valid.
-        per_image.append({"id": image_id, "dice": None if np.isnan(dice) else dice})
+        # Its confusion lets a study resample images (paired bootstrap) and rescore the split.
+        per_image.append(
+            {
+                "id": image_id,
+                "dice": None if np.isnan(dice) else dice,
+                "confusion": image_confusion.tolist(),
+            }
+        )
         _add_object_recalls(prediction, mask, classes, buckets, recalls)
     scores = scores_from_confusion(confusion, classes.names, classes.background_id)
     scores["images"] = len(per_image)

@@ -15,8 +15,32 @@ from multiclass_segmentation.data import normalize_images
 from multiclass_segmentation.transforms import build_resize
 
 
+class _LabelsFromProbabilities:
+    """Label masks from ``predict_probabilities_batch``, shared by single models and ensembles."""
+
+    def predict_probabilities_batch(
+        self, images: Sequence[np.ndarray], **tta: Any
+    ) -> list[torch.Tensor]:
+        raise NotImplementedError
+
+    def predict_batch(self, images: Sequence[np.ndarray], **tta: Any) -> list[np.ndarray]:
+        """The predicted label masks (H x W, uint8 class ids), each at its image's size."""
+        return [
+            probabilities.argmax(dim=0).byte().cpu().numpy()
+            for probabilities in self.predict_probabilities_batch(images, **tta)
+        ]
+
+    def predict_probabilities(self, image: np.ndarray, **tta: Any) -> torch.Tensor:
+        """Class probabilities (C x H x W) of one RGB image at its original size."""
+        return self.predict_probabilities_batch([image], **tta)[0]
+
+    def predict(self, image: np.ndarray, **tta: Any) -> np.ndarray:
+        """The predicted label mask (H x W, uint8 class ids) at the image's size."""
+        return self.predict_batch([image], **tta)[0]
+
+
 @dataclass
-class Segmenter:
+class Segmenter(_LabelsFromProbabilities):
     """An smp model plus its preprocessing and label set.
 
     Evaluation and inference rebuild predictions from this alone, without
@@ -86,17 +110,50 @@ class Segmenter:
                 runs += 1
         return [total / runs for total in probabilities]
 
-    def predict_batch(self, images: Sequence[np.ndarray], **tta: Any) -> list[np.ndarray]:
-        """The predicted label masks (H x W, uint8 class ids), each at its image's size."""
-        return [
-            probabilities.argmax(dim=0).byte().cpu().numpy()
-            for probabilities in self.predict_probabilities_batch(images, **tta)
-        ]
+    def to(self, device: str | torch.device) -> None:
+        """Moves the model to ``device`` (e.g. "cuda") for the predictions that follow."""
+        self.model.to(device)
 
-    def predict_probabilities(self, image: np.ndarray, **tta: Any) -> torch.Tensor:
-        """Class probabilities (C x H x W) of one RGB image at its original size."""
-        return self.predict_probabilities_batch([image], **tta)[0]
 
-    def predict(self, image: np.ndarray, **tta: Any) -> np.ndarray:
-        """The predicted label mask (H x W, uint8 class ids) at the image's size."""
-        return self.predict_batch([image], **tta)[0]
+@dataclass
+class EnsembleSegmenter(_LabelsFromProbabilities):
+    """Several segmenters used as one: their class probabilities averaged, optionally weighted.
+
+    Each member predicts with the same test-time augmentation at its own training
+    size; the averaged probabilities are at each image's original size, as a
+    single model's are, so evaluation and inference use an ensemble unchanged.
+    """
+
+    members: list[Segmenter]
+    weights: list[float]
+    hypothesis: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(self.members) or min(self.weights, default=0) <= 0:
+            raise ValueError(
+                f"ensemble {self.hypothesis}: {len(self.members)} members need as many "
+                f"positive weights, got {self.weights}"
+            )
+        names = {tuple(member.class_names) for member in self.members}
+        if len(names) != 1:
+            raise ValueError(f"ensemble {self.hypothesis}: members predict different classes")
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.members[0].class_names)
+
+    def to(self, device: str | torch.device) -> None:
+        for member in self.members:
+            member.to(device)
+
+    def predict_probabilities_batch(
+        self, images: Sequence[np.ndarray], **tta: Any
+    ) -> list[torch.Tensor]:
+        """The weighted mean of the members' class probabilities (C x H x W) of each image."""
+        total: list[torch.Tensor] | None = None
+        for weight, member in zip(self.weights, self.members, strict=True):
+            probabilities = member.predict_probabilities_batch(images, **tta)
+            weighted = [weight * p.cpu() for p in probabilities]
+            total = weighted if total is None else [t + w for t, w in zip(total, weighted)]
+        return [t / sum(self.weights) for t in total]

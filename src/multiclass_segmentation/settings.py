@@ -1,13 +1,13 @@
 """Project settings."""
 
-from kedro.config import OmegaConfigLoader
-
 from multiclass_segmentation.hooks import (
     MissingDatasetHook,
+    StudyPlanHook,
     SyntheticDatasetHook,
     TorchrunHook,
     TrainingParametersHook,
 )
+from multiclass_segmentation.study_config import StudyConfigLoader
 from multiclass_segmentation.tracking import ClearMLTrackingHook
 
 # Kedro calls the last hook first: a run that the torchrun, parameter or dataset checks refuse
@@ -18,10 +18,12 @@ HOOKS = (
     SyntheticDatasetHook(),
     MissingDatasetHook(),
     TrainingParametersHook(),
+    StudyPlanHook(),
     TorchrunHook(),
 )
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+# Kedro's OmegaConfigLoader; a study's parameters also get each run's (study_config.py).
+CONFIG_LOADER_CLASS = StudyConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",

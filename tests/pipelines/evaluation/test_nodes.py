@@ -31,7 +31,14 @@ def test_perfect_predictions_score_one_everywhere():
     scores = score_split([mask.copy()], [mask], CLASSES, EVALUATION)
     assert scores["mdice"] == pytest.approx(1.0)
     assert scores["fg_mdice"] == pytest.approx(1.0)
-    assert scores["per_image_dice"] == [{"id": "img0", "dice": pytest.approx(1.0)}]
+    # 100 pixels: 82 background, 9 cat, 9 dog, all on the diagonal.
+    assert scores["per_image_dice"] == [
+        {
+            "id": "img0",
+            "dice": pytest.approx(1.0),
+            "confusion": [[82, 0, 0], [0, 9, 0], [0, 0, 9]],
+        }
+    ]
 
 
 def test_scores_sum_counts_over_the_split_and_skip_ignore_pixels():

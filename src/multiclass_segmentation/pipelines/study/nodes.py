@@ -1,0 +1,51 @@
+"""Nodes of the study pipeline; the statistics live in ``multiclass_segmentation.study_statistics``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from multiclass_segmentation import study_statistics
+from multiclass_segmentation.params.common import ClassesParams
+from multiclass_segmentation.params.study import StudyParams, run_name
+from multiclass_segmentation.segmenter import EnsembleSegmenter, Segmenter
+
+
+def assemble_ensemble(
+    hypothesis: str, members: list[str], weights: list[float] | None, *models: Segmenter
+) -> EnsembleSegmenter:
+    """The ensemble of trained runs ``members`` (their models, in order), equal weights by default."""
+    return EnsembleSegmenter(
+        members=list(models),
+        weights=list(weights) if weights is not None else [1.0] * len(models),
+        hypothesis=hypothesis,
+        info={"members": members, "members_info": {m: s.info for m, s in zip(members, models)}},
+    )
+
+
+def summarise_study(
+    previous: dict[str, Any], study: StudyParams, classes: ClassesParams, *metrics: dict[str, Any]
+) -> tuple[dict[str, Any], Figure]:
+    """results.json with its ``study`` section, and the figure of every run's scores.
+
+    ``metrics`` come in the pipeline's order: every hypothesis's seeds, then the ensembles.
+    """
+    ensembles = [e.name for e in study.ensembles]
+    names = [run_name(h, s) for h, s in study.runs()] + ensembles
+    plan = {
+        "hypotheses": {h: [run_name(h, s) for s in study.seeds] for h in study.hypotheses},
+        "ensembles": {
+            name: {"members": study.member_runs(name), "weights": study.ensemble_weights(name)}
+            for name in ensembles
+        },
+    }
+    summary = study_statistics.summarise_study(
+        dict(zip(names, metrics, strict=True)),
+        plan,
+        confidence=study.comparison.confidence,
+        samples=study.comparison.bootstrap_samples,
+        seed=study.comparison.seed,
+        background_id=classes.background_id,
+    )
+    return {**previous, "study": summary}, study_statistics_figure(summary)  # noqa: F821
