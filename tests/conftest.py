@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from types import ModuleType
 
 import pytest
@@ -92,8 +93,12 @@ def run_kedro(
     pipeline: str | None = None,
     params: dict | None = None,
     load_versions: dict[str, str] | None = None,
+    **run_options: Any,
 ) -> dict:
-    """Runs a pipeline of the project copy in-process, as `kedro run` would."""
+    """Runs a pipeline of the project copy in-process, as `kedro run` would.
+
+    ``run_options`` go to ``KedroSession.run`` (e.g. ``only_missing_outputs=True``).
+    """
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
@@ -105,7 +110,9 @@ def run_kedro(
             project_path=project, env=env, runtime_params=params or {}
         ) as session:
             return session.run(
-                pipeline_names=[pipeline] if pipeline else None, load_versions=load_versions
+                pipeline_names=[pipeline] if pipeline else None,
+                load_versions=load_versions,
+                **run_options,
             )
 
 
