@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from multiclass_segmentation.params.common import ClassesParams
+from multiclass_segmentation.report import study_seeds
 from multiclass_segmentation.report.format import bucket, percent, score, signed, upper_first
 
 if TYPE_CHECKING:
@@ -52,10 +53,13 @@ def confusion_pairs(matrix: list[list[float]], classes: ClassesParams) -> str:
 
 
 def bullets(study: Study, classes: ClassesParams, target: float, digits: int) -> list[str]:
-    """The conclusion: the data, then (once a model is evaluated) the models."""
+    """The conclusion: the data, then (once a model is evaluated) the models, then the study
+    over seeds where results.json has one."""
     data = [_validation_bullet(study.validation), _eda_bullet(study.eda, classes, digits)]
+    seeds = study.results.get("study")
+    over_seeds = [study_seeds.conclusion_bullet(seeds, digits)] if seeds else []
     if study.best is None:
-        return [*data, NOT_EVALUATED, target_sentence(study, target, digits)]
+        return [*data, NOT_EVALUATED, target_sentence(study, target, digits), *over_seeds]
     best = study.best
     test = study.metrics.get(best, {}).get("test", {})
     return [
@@ -64,6 +68,7 @@ def bullets(study: Study, classes: ClassesParams, target: float, digits: int) ->
         *_confusion_conclusion(best, test, classes),
         *_size_conclusion(best, test, digits),
         *_convergence_conclusion(best, study.metrics.get(best, {}).get("model", {})),
+        *over_seeds,
     ]
 
 

@@ -16,6 +16,42 @@ def signed(value: float | None, other: float | None, digits: int) -> str:
     return "-" if value is None or other is None else f"{value - other:+.{digits}f}"
 
 
+def estimate(
+    value: float | None,
+    low: float | None,
+    high: float | None,
+    digits: int,
+    sign: bool = False,
+) -> str:
+    """'0.851 [0.812, 0.890]' (each with its sign if ``sign``): a value and its interval;
+    '0.851 [-]' without an interval, '-' without a value."""
+    if value is None:
+        return "-"
+    spec = f"{'+' if sign else ''}.{digits}f"
+    if low is None or high is None:
+        return f"{value:{spec}} [-]"
+    return f"{value:{spec}} [{low:{spec}}, {high:{spec}}]"
+
+
+def mean_interval(statistics: dict | None, digits: int) -> str:
+    """A summary's mean and confidence interval, '0.851 [0.812, 0.890]'; the interval is '-'
+    for a single run (n == 1), the whole cell '-' without a summary."""
+    if not statistics:
+        return "-"
+    single = (statistics.get("n") or 0) <= 1
+    return estimate(
+        statistics.get("mean"),
+        None if single else statistics.get("ci_low"),
+        None if single else statistics.get("ci_high"),
+        digits,
+    )
+
+
+def level(confidence: float) -> str:
+    """A confidence level (0..1) as a percentage without trailing zeros: '95%', '97.5%'."""
+    return f"{100 * confidence:g}%"
+
+
 def percent(value: float | None, digits: int = 1) -> str:
     """A share (0..1) as a percentage, '-' when missing."""
     return "-" if value is None else f"{100 * value:.{digits}f}%"

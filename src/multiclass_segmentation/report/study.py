@@ -10,7 +10,7 @@ import numpy as np
 from multiclass_segmentation.model_selection import best_epoch
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.reporting import ReportingParams
-from multiclass_segmentation.report import conclusion
+from multiclass_segmentation.report import conclusion, study_seeds
 from multiclass_segmentation.report.format import label
 from multiclass_segmentation.report.render import render
 from multiclass_segmentation.report.setup import SETUP_COLUMNS, differing_parameters, setup
@@ -109,6 +109,13 @@ def training_summaries(histories: dict[str, list[dict]]) -> dict[str, dict]:
     return summaries
 
 
+def section_numbers(with_study: bool) -> dict[str, int]:
+    """The numbers of the sections after the error analysis (6): the study's only when
+    results.json has one, so the report without a study is numbered as before."""
+    names = ["study", "sweeps", "conclusion"] if with_study else ["sweeps", "conclusion"]
+    return {name: 7 + index for index, name in enumerate(names)}
+
+
 def study_report_markdown(
     study: Study, classes: ClassesParams, target_mdice: float, reporting: ReportingParams
 ) -> str:
@@ -134,6 +141,8 @@ def study_report_markdown(
             study.metrics, study.ranked, reporting.parameters_not_compared
         ),
         training=training_summaries(study.histories),
+        seeds=study_seeds.section(study.results.get("study"), reporting.score_digits),
+        sections=section_numbers(bool(study.results.get("study"))),
         target_sentence=conclusion.target_sentence(study, target_mdice, reporting.score_digits),
         confusion_pairs=conclusion.confusion_pairs,
         bullets=conclusion.bullets(study, classes, target_mdice, reporting.score_digits),

@@ -175,3 +175,103 @@ def history(epochs: int, peak: float) -> list[dict]:
         }
         for epoch in range(1, epochs + 1)
     ]
+
+
+def _run(hypothesis: str, seed: int | None, scores: tuple[float, float, float, float]) -> dict:
+    val, val_fg, test, test_fg = scores
+    return {
+        "hypothesis": hypothesis,
+        "seed": seed,
+        "val_mdice": val,
+        "val_fg_mdice": val_fg,
+        "test_mdice": test,
+        "test_fg_mdice": test_fg,
+        "epochs_run": None if seed is None else 20,
+    }
+
+
+def _statistics(n: int, mean: float, low: float | None = None, high: float | None = None) -> dict:
+    return {"n": n, "mean": mean, "sd": None if n == 1 else 0.005, "ci_low": low, "ci_high": high}
+
+
+def _comparison(other: str, metric: str, difference: float, low: float, high: float) -> dict:
+    real = low > 0 or high < 0
+    return {
+        "best": "base_ensemble",
+        "other": other,
+        "metric": metric,
+        "difference": difference,
+        "ci_low": low,
+        "ci_high": high,
+        "samples": 10000,
+        "images": 120,
+        "verdict": "real: base_ensemble is better (the 95% interval excludes 0)"
+        if real
+        else "not shown: the 95% interval includes 0",
+    }
+
+
+def seed_study() -> dict:
+    """results.json's "study": base and focal over seeds 42 and 43, and base_ensemble (the
+    two base runs averaged), the best by mean val mDice; 5 runs with every score."""
+    return {
+        "runs": {
+            "base.seed_42": _run("base", 42, (0.851, 0.784, 0.887, 0.837)),
+            "base.seed_43": _run("base", 43, (0.845, 0.776, 0.879, 0.825)),
+            "focal.seed_42": _run("focal", 42, (0.848, 0.781, 0.884, 0.832)),
+            "focal.seed_43": _run("focal", 43, (0.840, 0.770, 0.870, 0.815)),
+            "base_ensemble": _run("base_ensemble", None, (0.862, 0.799, 0.898, 0.851)),
+        },
+        "summary": {
+            "base": {
+                "kind": "single",
+                "runs": ["base.seed_42", "base.seed_43"],
+                "val_mdice": _statistics(2, 0.848, 0.81, 0.886),
+                "val_fg_mdice": _statistics(2, 0.78, 0.729, 0.831),
+                "test_mdice": _statistics(2, 0.883, 0.832, 0.934),
+                "test_fg_mdice": _statistics(2, 0.831, 0.755, 0.907),
+            },
+            "focal": {
+                "kind": "single",
+                "runs": ["focal.seed_42", "focal.seed_43"],
+                "val_mdice": _statistics(2, 0.844, 0.793, 0.895),
+                "val_fg_mdice": _statistics(2, 0.7755, 0.706, 0.845),
+                "test_mdice": _statistics(2, 0.877, 0.788, 0.966),
+                "test_fg_mdice": _statistics(2, 0.824, 0.716, 0.931),
+            },
+            "base_ensemble": {
+                "kind": "ensemble",
+                "runs": ["base_ensemble"],
+                "val_mdice": _statistics(1, 0.862),
+                "val_fg_mdice": _statistics(1, 0.799),
+                "test_mdice": _statistics(1, 0.898),
+                "test_fg_mdice": _statistics(1, 0.851),
+            },
+        },
+        "best": "base_ensemble",
+        "best_selected_by": "mean val mDice",
+        "confidence": 0.95,
+        "comparisons": [
+            _comparison("base", "test_mdice", 0.015, 0.006, 0.024),
+            _comparison("base", "test_fg_mdice", 0.02, -0.004, 0.044),
+            _comparison("focal", "test_mdice", 0.021, 0.01, 0.032),
+            _comparison("focal", "test_fg_mdice", 0.027, -0.001, 0.055),
+        ],
+        "ensembles": {
+            "base_ensemble": {
+                "members": ["base.seed_42", "base.seed_43"],
+                "weights": [1.0, 1.0],
+                "test_mdice": 0.898,
+                "members_test_mdice": {"base.seed_42": 0.887, "base.seed_43": 0.879},
+                "best_member": "base.seed_42",
+                "against_best_member": {
+                    "difference": 0.011,
+                    "ci_low": 0.004,
+                    "ci_high": 0.018,
+                    "samples": 10000,
+                    "images": 120,
+                    "verdict": "real: base_ensemble is better (the 95% interval excludes 0)",
+                },
+            }
+        },
+    }

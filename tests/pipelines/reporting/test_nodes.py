@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.collections import PathCollection
 
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.params.reporting import ReportingParams
@@ -15,6 +16,7 @@ from multiclass_segmentation.pipelines.reporting.nodes import (
     newest_by_hypothesis,
     plot_learning_curves_comparison,
     plot_scores_comparison,
+    plot_study_seeds,
     render_study_report,
 )
 from tests.pipelines.reporting.builders import (
@@ -22,6 +24,7 @@ from tests.pipelines.reporting.builders import (
     eda_report,
     history,
     metrics,
+    seed_study,
     study_results,
     validation_report,
 )
@@ -281,3 +284,109 @@ def test_report_shows_the_latest_sweep_of_each_hypothesis_best_against_base():
 def test_report_without_a_sweep_says_how_to_run_one():
     section = _report(study_results()).split("## 7. Sweeps")[1]
     assert "No sweep yet" in section
+
+
+def _with_seed_study() -> dict:
+    results = study_results()
+    results["study"] = seed_study()
+    return results
+
+
+def test_report_with_a_study_shows_it_before_the_sweeps_and_renumbers_them():
+    report = _report(_with_seed_study())
+    headings = [line for line in report.splitlines() if line.startswith("## ")]
+    assert headings[6:] == [
+        "## 7. Study: hypotheses over seeds",
+        "## 8. Sweeps",
+        "## 9. Conclusion",
+    ]
+    section = report.split("## 7. Study: hypotheses over seeds")[1].split("## 8. Sweeps")[0]
+    lines = section.splitlines()
+    assert (
+        "| hypothesis | kind | runs | val mDice mean [95% CI] | test mDice mean [95% CI] "
+        "| test fg mDice mean [95% CI] |"
+    ) in lines
+    assert (
+        "| base | single | 2 | 0.848 [0.810, 0.886] | 0.883 [0.832, 0.934] | 0.831 [0.755, 0.907] |"
+    ) in lines
+    assert (
+        "| focal | single | 2 | 0.844 [0.793, 0.895] | 0.877 [0.788, 0.966] "
+        "| 0.824 [0.716, 0.931] |"
+    ) in lines
+    # One run: the interval is '-'.
+    assert "| base_ensemble (best) | ensemble | 1 | 0.862 [-] | 0.898 [-] | 0.851 [-] |" in lines
+    assert (
+        "![Validation and test mDice of every hypothesis, one point per seed]"
+        "(figures/study_seeds.png)"
+    ) in lines
+    assert "### Paired comparisons (test images, bootstrap, seeds pooled)" in lines
+    assert "| best | other | metric | difference [CI] | verdict |" in lines
+    assert (
+        "| base_ensemble | base | test mDice | +0.015 [+0.006, +0.024] "
+        "| real: base_ensemble is better (the 95% interval excludes 0) |"
+    ) in lines
+    assert (
+        "| base_ensemble | focal | test fg mDice | +0.027 [-0.001, +0.055] "
+        "| not shown: the 95% interval includes 0 |"
+    ) in lines
+    assert (
+        "Real (the 95% interval excludes 0): base_ensemble above base on test mDice (+0.015) "
+        "and base_ensemble above focal on test mDice (+0.021); not shown to be real"
+    ) in section
+    assert "| base.seed_43 | 0.879 | +0.019 |" in lines
+    assert "base_ensemble minus base.seed_42 is +0.011 [+0.004, +0.018] test mDice" in section
+
+
+def test_report_conclusion_says_whether_the_study_best_beats_the_default():
+    conclusion = _report(_with_seed_study()).split("## 9. Conclusion")[1]
+    assert conclusion.splitlines()[-1] == (
+        "- Over seeds, the study's best is base_ensemble (by mean val mDice), with a test mDice "
+        "of 0.898 (a single run, so no interval); its test mDice difference from the default "
+        "base, +0.015 [+0.006, +0.024], is real (the interval excludes 0)."
+    )
+
+
+def test_report_without_a_study_has_no_study_section_and_the_same_text():
+    report = _report(study_results())
+    assert "Study: hypotheses over seeds" not in report
+    assert "study_seeds.png" not in report
+    assert "Over seeds" not in report
+    assert "\n## 7. Sweeps\n" in report
+    assert "\n## 8. Conclusion\n" in report
+    # The study adds its section and one bullet, and changes nothing else.
+    with_study = _report(_with_seed_study())
+    before, after = with_study.split("## 7. Study")[0], with_study.split("## 8. Sweeps")[1]
+    assert before == report.split("## 7. Sweeps")[0]
+    assert (
+        after.replace("## 9. Conclusion", "## 8. Conclusion").rsplit("\n- ", 1)[0] + "\n"
+        == (report.split("## 7. Sweeps")[1])
+    )
+
+
+def test_study_seeds_figure_draws_one_point_per_run_and_marks_the_best():
+    figure = plot_study_seeds(_with_seed_study())
+    ax_val, ax_test = figure.axes
+    assert (ax_val.get_title(), ax_test.get_title()) == ("Validation mDice", "Test mDice")
+    assert ax_val.get_ylabel() == "mDice (all classes)"
+    assert [tick.get_text() for tick in ax_val.get_xticklabels()] == [
+        "base",
+        "focal",
+        "base_ensemble\n(best)",
+    ]
+    for ax, metric in ((ax_val, "val_mdice"), (ax_test, "test_mdice")):
+        points = np.concatenate(
+            [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
+        )
+        # 2 base runs, 2 focal runs and the ensemble: 5 points, each at its hypothesis's x.
+        assert len(points) == 5
+        assert sorted(np.round(points[:, 1], 3)) == sorted(
+            run[metric] for run in seed_study()["runs"].values()
+        )
+        assert np.all(np.abs(points[:, 0] - np.round(points[:, 0])) <= 0.12 + 1e-9)
+
+
+def test_study_seeds_figure_without_a_study_says_so():
+    figure = plot_study_seeds(study_results())
+    assert [text.get_text() for text in figure.axes[0].texts] == [
+        "No study run yet: no hypothesis over seeds."
+    ]

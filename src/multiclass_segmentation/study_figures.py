@@ -1,0 +1,107 @@
+"""Figures of the study over seeds, Kedro-free: every hypothesis's runs, mean and interval."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+# The two panels: the metric each shows and its title.
+PANELS = (("val_mdice", "Validation mDice"), ("test_mdice", "Test mDice"))
+# Half the spread of one hypothesis's points around its x position, and half its mean tick.
+JITTER = 0.12
+TICK = 0.22
+CAP = 0.05
+COLOR, BEST_COLOR = "tab:blue", "tab:red"
+
+
+def study_seeds_figure(study: dict | None) -> Figure:
+    """Validation and test mDice of every hypothesis and ensemble of results.json's
+    ``"study"``: one point per run (seed), the mean as a horizontal tick and its confidence
+    interval as a vertical bar; the best (by mean validation mDice) in red."""
+    if not study or not study.get("summary"):
+        return _message_figure("Study over seeds", "No study run yet: no hypothesis over seeds.")
+    names = list(study["summary"])
+    fig, axes = plt.subplots(1, 2, figsize=(max(10.0, 2.6 * len(names)), 4.6), sharey=False)
+    for ax, (metric, title) in zip(axes, PANELS, strict=True):
+        for x, name in enumerate(names):
+            _draw_hypothesis(ax, x, name, metric, study)
+        ax.set_xticks(
+            range(len(names)),
+            [f"{n}\n(best)" if n == study.get("best") else n for n in names],
+            fontsize=9,
+        )
+        for tick, name in zip(ax.get_xticklabels(), names, strict=True):
+            if name == study.get("best"):
+                tick.set_color(BEST_COLOR)
+                tick.set_fontweight("bold")
+        ax.set(title=title, ylabel="mDice (all classes)", xlim=(-0.6, len(names) - 0.4))
+        ax.grid(axis="y", alpha=0.3)
+    confidence = f"{100 * study.get('confidence', 0.95):g}%"
+    fig.suptitle(
+        f"Every hypothesis over seeds: points are runs, ticks means, bars {confidence} "
+        "confidence intervals"
+    )
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(
+        handles=_legend_handles(confidence),
+        loc="lower center",
+        ncol=5,
+        fontsize=9,
+        frameon=False,
+    )
+    return fig
+
+
+def _draw_hypothesis(ax: Axes, x: int, name: str, metric: str, study: dict) -> None:
+    """One hypothesis's runs (jittered), mean tick and interval bar at ``x``."""
+    summary = study["summary"][name]
+    color = BEST_COLOR if name == study.get("best") else COLOR
+    values = [
+        study["runs"][run][metric]
+        for run in summary.get("runs", [])
+        if study.get("runs", {}).get(run, {}).get(metric) is not None
+    ]
+    if values:
+        offsets = np.linspace(-JITTER, JITTER, len(values)) if len(values) > 1 else [0.0]
+        marker = "D" if summary.get("kind") == "ensemble" else "o"
+        ax.scatter(
+            x + np.asarray(offsets), values, s=18, color=color, alpha=0.8, marker=marker, zorder=5
+        )
+    statistics = summary.get(metric) or {}
+    if statistics.get("mean") is not None:
+        ax.hlines(statistics["mean"], x - TICK, x + TICK, color=color, linewidth=2.2, zorder=4)
+    if statistics.get("ci_low") is not None and statistics.get("ci_high") is not None:
+        low, high = statistics["ci_low"], statistics["ci_high"]
+        ax.vlines(x, low, high, color=color, linewidth=1.2, zorder=3)
+        ax.hlines([low, high], x - CAP, x + CAP, color=color, linewidth=1.2, zorder=3)
+
+
+def _legend_handles(confidence: str) -> list[Line2D]:
+    return [
+        Line2D([], [], color=COLOR, marker="o", linestyle="", markersize=5, label="one run (seed)"),
+        Line2D([], [], color=COLOR, marker="D", linestyle="", markersize=5, label="ensemble"),
+        Line2D([], [], color=COLOR, marker="_", linestyle="", markersize=16, mew=2.2, label="mean"),
+        Line2D(
+            [],
+            [],
+            color=COLOR,
+            marker="|",
+            linestyle="",
+            markersize=14,
+            mew=1.2,
+            label=f"{confidence} CI of the mean",
+        ),
+        Line2D([], [], color=BEST_COLOR, marker="o", linestyle="", label="best (mean val mDice)"),
+    ]
+
+
+def _message_figure(title: str, message: str) -> Figure:
+    """A small figure that says what is missing, so a stale figure never stays behind."""
+    fig, ax = plt.subplots(figsize=(6, 2))
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=12)
+    ax.set_title(title)
+    ax.axis("off")
+    return fig
