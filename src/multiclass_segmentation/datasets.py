@@ -71,10 +71,11 @@ class SegmentationModelDataset(AbstractVersionedDataset[Segmenter, Segmenter]):
 
     def _exists(self) -> bool:
         try:
-            path = self._get_load_path()
+            folder = Path(self._get_load_path())
         except DatasetError:
             return False
-        return Path(path).is_dir()
+        # A folder of checkpoints, or a stray one, is no model: its metadata says what it holds.
+        return any((folder / name).is_file() for name in (SEGMENTER_METADATA, ENSEMBLE_METADATA))
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath), "version": self._version}
@@ -130,7 +131,9 @@ def _write_segmenter(data: Segmenter | EnsembleSegmenter, folder: Path) -> None:
     # safetensors stores contiguous tensors; inference may have left them channels_last.
     data.model.to(memory_format=torch.contiguous_format)
     data.model.save_pretrained(str(folder))
-    (folder / SEGMENTER_METADATA).write_text(json.dumps(data.metadata(), indent=2), encoding="utf-8")
+    (folder / SEGMENTER_METADATA).write_text(
+        json.dumps(data.metadata(), indent=2), encoding="utf-8"
+    )
 
 
 def rebuilt_each_run(metadata: dict[str, Any] | None) -> bool:

@@ -155,5 +155,7 @@ class EnsembleSegmenter(_LabelsFromProbabilities):
         for weight, member in zip(self.weights, self.members, strict=True):
             probabilities = member.predict_probabilities_batch(images, **tta)
             weighted = [weight * p.cpu() for p in probabilities]
-            total = weighted if total is None else [t + w for t, w in zip(total, weighted)]
+            total = (
+                weighted if total is None else [t + w for t, w in zip(total, weighted, strict=True)]
+            )
         return [t / sum(self.weights) for t in total]

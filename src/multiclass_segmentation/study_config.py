@@ -47,7 +47,7 @@ class StudyConfigLoader(OmegaConfigLoader):
 
     def _study_runs(self, parameters: dict[str, Any]) -> dict[str, Any]:
         study = parameters["study"]
-        models_dir = self["globals"].get("models_dir", "data/06_models")
+        checkpoints = f"{self['globals'].get('models_dir', 'data/06_models')}/study/checkpoints"
         runs: dict[str, Any] = {}
         for hypothesis in study.get("hypotheses", []):
             merged = _merged(parameters, self._differences(hypothesis), self.runtime_params or {})
@@ -58,7 +58,7 @@ class StudyConfigLoader(OmegaConfigLoader):
                     "training": {
                         **merged["training"],
                         "seed": seed,
-                        "checkpoint_dir": f"{models_dir}/study/{hypothesis}/seed_{seed}/checkpoints",
+                        "checkpoint_dir": f"{checkpoints}/{hypothesis}/seed_{seed}",
                     },
                 }
                 for seed in study.get("seeds", [])

@@ -17,12 +17,10 @@ CAP = 0.05
 COLOR, BEST_COLOR = "tab:blue", "tab:red"
 
 
-def study_seeds_figure(study: dict | None) -> Figure:
+def study_seeds_figure(study: dict) -> Figure:
     """Validation and test mDice of every hypothesis and ensemble of results.json's
     ``"study"``: one point per run (seed), the mean as a horizontal tick and its confidence
     interval as a vertical bar; the best (by mean validation mDice) in red."""
-    if not study or not study.get("summary"):
-        return _message_figure("Study over seeds", "No study run yet: no hypothesis over seeds.")
     names = list(study["summary"])
     fig, axes = plt.subplots(1, 2, figsize=(max(10.0, 2.6 * len(names)), 4.6), sharey=False)
     for ax, (metric, title) in zip(axes, PANELS, strict=True):
@@ -96,12 +94,3 @@ def _legend_handles(confidence: str) -> list[Line2D]:
         ),
         Line2D([], [], color=BEST_COLOR, marker="o", linestyle="", label="best (mean val mDice)"),
     ]
-
-
-def _message_figure(title: str, message: str) -> Figure:
-    """A small figure that says what is missing, so a stale figure never stays behind."""
-    fig, ax = plt.subplots(figsize=(6, 2))
-    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=12)
-    ax.set_title(title)
-    ax.axis("off")
-    return fig

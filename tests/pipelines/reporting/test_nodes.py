@@ -5,7 +5,6 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from matplotlib.collections import PathCollection
 
 from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.params.reporting import ReportingParams
@@ -16,7 +15,6 @@ from multiclass_segmentation.pipelines.reporting.nodes import (
     newest_by_hypothesis,
     plot_learning_curves_comparison,
     plot_scores_comparison,
-    plot_study_seeds,
     render_study_report,
 )
 from tests.pipelines.reporting.builders import (
@@ -361,32 +359,3 @@ def test_report_without_a_study_has_no_study_section_and_the_same_text():
         after.replace("## 9. Conclusion", "## 8. Conclusion").rsplit("\n- ", 1)[0] + "\n"
         == (report.split("## 7. Sweeps")[1])
     )
-
-
-def test_study_seeds_figure_draws_one_point_per_run_and_marks_the_best():
-    figure = plot_study_seeds(_with_seed_study())
-    ax_val, ax_test = figure.axes
-    assert (ax_val.get_title(), ax_test.get_title()) == ("Validation mDice", "Test mDice")
-    assert ax_val.get_ylabel() == "mDice (all classes)"
-    assert [tick.get_text() for tick in ax_val.get_xticklabels()] == [
-        "base",
-        "focal",
-        "base_ensemble\n(best)",
-    ]
-    for ax, metric in ((ax_val, "val_mdice"), (ax_test, "test_mdice")):
-        points = np.concatenate(
-            [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
-        )
-        # 2 base runs, 2 focal runs and the ensemble: 5 points, each at its hypothesis's x.
-        assert len(points) == 5
-        assert sorted(np.round(points[:, 1], 3)) == sorted(
-            run[metric] for run in seed_study()["runs"].values()
-        )
-        assert np.all(np.abs(points[:, 0] - np.round(points[:, 0])) <= 0.12 + 1e-9)
-
-
-def test_study_seeds_figure_without_a_study_says_so():
-    figure = plot_study_seeds(study_results())
-    assert [text.get_text() for text in figure.axes[0].texts] == [
-        "No study run yet: no hypothesis over seeds."
-    ]

@@ -23,7 +23,6 @@ from multiclass_segmentation.params.evaluation import EvaluationParams
 from multiclass_segmentation.params.reporting import ReportingParams
 from multiclass_segmentation.report.format import score
 from multiclass_segmentation.report.study import Study, study_report_markdown
-from multiclass_segmentation.study_figures import study_seeds_figure
 from multiclass_segmentation.versions import version_path_pattern
 
 Partitions = dict[str, Callable[[], Any]]
@@ -175,12 +174,6 @@ def plot_scores_comparison(
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
-
-
-def plot_study_seeds(study_results: dict) -> Figure:
-    """Validation and test mDice of each hypothesis over seeds (results.json's "study");
-    a figure that says no study has run when there is none, since a node always saves."""
-    return study_seeds_figure(study_results.get("study"))
 
 
 def render_study_report(

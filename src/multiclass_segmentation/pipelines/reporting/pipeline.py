@@ -3,12 +3,10 @@
 from kedro.pipeline import Node, Pipeline
 
 from multiclass_segmentation.report.study import LEARNING_CURVES_FIGURE, SCORES_FIGURE
-from multiclass_segmentation.report.study_seeds import STUDY_SEEDS_FIGURE
 
 from .nodes import (
     plot_learning_curves_comparison,
     plot_scores_comparison,
-    plot_study_seeds,
     render_study_report,
     select_latest_runs,
 )
@@ -37,13 +35,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["study_results", "params:classes", "params:evaluation"],
                 outputs=f"{SCORES_FIGURE}_figure",
                 name="plot_scores_comparison_node",
-                tags="figures",
-            ),
-            Node(
-                func=plot_study_seeds,
-                inputs="study_results",
-                outputs=f"{STUDY_SEEDS_FIGURE}_figure",
-                name="plot_study_seeds_node",
                 tags="figures",
             ),
             Node(

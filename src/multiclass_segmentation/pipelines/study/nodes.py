@@ -1,4 +1,4 @@
-"""Nodes of the study pipeline; the statistics live in ``multiclass_segmentation.study_statistics``."""
+"""Nodes of the study pipeline; the statistics are in ``study_statistics``, Kedro-free."""
 
 from __future__ import annotations
 
@@ -10,17 +10,21 @@ from multiclass_segmentation import study_statistics
 from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.params.study import StudyParams, run_name
 from multiclass_segmentation.segmenter import EnsembleSegmenter, Segmenter
+from multiclass_segmentation.study_figures import study_seeds_figure
 
 
 def assemble_ensemble(
     hypothesis: str, members: list[str], weights: list[float] | None, *models: Segmenter
 ) -> EnsembleSegmenter:
-    """The ensemble of trained runs ``members`` (their models, in order), equal weights by default."""
+    """The ensemble of the trained runs ``members`` (their ``models``, in the same order)."""
     return EnsembleSegmenter(
         members=list(models),
         weights=list(weights) if weights is not None else [1.0] * len(models),
         hypothesis=hypothesis,
-        info={"members": members, "members_info": {m: s.info for m, s in zip(members, models)}},
+        info={
+            "members": members,
+            "members_info": {m: s.info for m, s in zip(members, models, strict=True)},
+        },
     )
 
 
@@ -48,4 +52,4 @@ def summarise_study(
         seed=study.comparison.seed,
         background_id=classes.background_id,
     )
-    return {**previous, "study": summary}, study_statistics_figure(summary)  # noqa: F821
+    return {**previous, "study": summary}, study_seeds_figure(summary)

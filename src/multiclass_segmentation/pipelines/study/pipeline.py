@@ -11,6 +11,7 @@ from kedro.pipeline import Node, Pipeline
 
 from multiclass_segmentation.params.study import run_name
 from multiclass_segmentation.pipelines import data_validation, eda, evaluation, reporting, training
+from multiclass_segmentation.report.study_seeds import STUDY_SEEDS_FIGURE
 from multiclass_segmentation.study_config import STUDY_RUNS, study_plan
 
 from .nodes import assemble_ensemble, summarise_study
@@ -94,7 +95,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "params:classes",
             *(f"{name}.metrics" for name in names),
         ],
-        outputs=["study_results", "study_seeds_figure"],
+        outputs=["study_results", f"{STUDY_SEEDS_FIGURE}_figure"],
         name="summarise_study_node",
         tags="reports",
     )
