@@ -10,7 +10,8 @@ import torch
 from multiclass_segmentation.datasets import SegmentationModelDataset, StudyResultsDataset
 from multiclass_segmentation.models import build_model
 from multiclass_segmentation.params.model import ModelParams
-from multiclass_segmentation.segmenter import Segmenter
+from multiclass_segmentation.segmenter import EnsembleSegmenter, Segmenter
+from tests.pipelines.inference.builders import tiny_segmenter
 
 TINY = ModelParams(
     architecture="Unet",
@@ -73,3 +74,41 @@ def test_study_results_start_empty_and_round_trip(tmp_path: Path):
     dataset.save({"best_model": "base"})
     assert dataset.load() == {"best_model": "base"}
     assert [p.name for p in (tmp_path / "reporting").iterdir()] == ["results.json"]
+
+
+def test_an_ensemble_saves_each_member_and_loads_back_with_the_same_predictions(tmp_path: Path):
+    ensemble = EnsembleSegmenter(
+        members=[tiny_segmenter("a"), tiny_segmenter("b", constant_class=2)],
+        weights=[2.0, 1.0],
+        hypothesis="pair",
+        info={"members": ["a.seed_1", "b.seed_1"]},
+    )
+    image = np.random.default_rng(0).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    dataset = SegmentationModelDataset(filepath=str(tmp_path / "ensemble"))
+    dataset.save(ensemble)
+
+    loaded = dataset.load()
+    assert isinstance(loaded, EnsembleSegmenter)
+    assert (loaded.weights, loaded.hypothesis, loaded.info) == ([2.0, 1.0], "pair", ensemble.info)
+    assert sorted(p.name for p in (tmp_path / "ensemble").iterdir()) == [
+        "ensemble.json",
+        "member_0",
+        "member_1",
+    ]
+    torch.testing.assert_close(
+        loaded.predict_probabilities(image), ensemble.predict_probabilities(image)
+    )
+
+
+def test_a_model_saved_again_replaces_the_old_folder_whole(tmp_path: Path):
+    dataset = SegmentationModelDataset(filepath=str(tmp_path / "run"))
+    assert not dataset.exists()
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    # A folder of checkpoints alone is no model.
+    assert not dataset.exists()
+    dataset.save(_segmenter())
+    dataset.save(tiny_segmenter("second"))
+    assert dataset.exists()
+    assert dataset.load().info == {"name": "second"}
+    assert not (tmp_path / "run" / "checkpoints").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["run"], "nothing is left beside it"
