@@ -11,13 +11,14 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export NO_ALBUMENTATIONS_UPDATE := 1
 export MPLBACKEND := Agg
 
-.PHONY: help install data run demo sweep test lint format viz bench bench-scale
+.PHONY: help install data run demo study sweep test lint format viz bench bench-scale
 
 help:
 	@echo "make run    - set up .venv, get the dataset, run every pipeline (kedro run)"
 	@echo "make test   - set up .venv and run the tests and the linter"
 	@echo "make data   - get the dataset into data/01_raw (keeps what is there)"
 	@echo "make demo   - run every pipeline on the synthetic demo dataset (seconds)"
+	@echo "make study  - every hypothesis x seed of parameters_study.yml, ensembles, statistics"
 	@echo "make sweep  - Optuna sweep of the training parameters of ENV (README, Sweeps)"
 	@echo "make viz    - show the pipelines in kedro-viz"
 	@echo "make bench  - speed benchmarks -> benchmarks/results/<time>.json (on an idle machine)"
@@ -42,6 +43,12 @@ run: data
 
 demo: install
 	$(BIN)/kedro run --env demo
+
+# The whole study from the raw data to report.md; a run that exists is not trained
+# again, so an interrupted study continues. The study's lists come from conf/base and
+# conf/$(ENV) (KEDRO_ENV: Kedro builds the pipeline before it reads --env).
+study: data
+	KEDRO_ENV=$(ENV) $(BIN)/kedro run --pipelines study --only-missing-outputs
 
 # Validation and EDA first (the trials train on their outputs), then this worker's trials.
 # SWEEP_PARAMS passes more, e.g. SWEEP_PARAMS="sweep.storage=postgresql://optuna@db:5432/sweeps".

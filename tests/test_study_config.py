@@ -8,7 +8,9 @@ import pytest
 
 from multiclass_segmentation.errors import BadInputError, MissingInputError
 from multiclass_segmentation.params.study import StudyParams
+from multiclass_segmentation.params.training import TrainingParams
 from multiclass_segmentation.study_config import StudyConfigLoader, check_study_plan
+from multiclass_segmentation.training_run import check_buildable
 from tests.conftest import copy_project
 
 
@@ -60,9 +62,9 @@ def test_a_run_gets_its_environment_then_its_hypothesis_then_the_command_line(pr
 
 def test_a_hypothesis_without_an_environment_is_named_with_what_to_do(project: Path):
     (project / "conf/demo/parameters_study.yml").write_text(
-        "study:\n  hypotheses: [base, focal]\n  seeds: [1]\n"
+        "study:\n  hypotheses: [base, lovasz]\n  seeds: [1]\n  ensembles: []\n"
     )
-    with pytest.raises(MissingInputError, match="lists 'focal', but there is no environment"):
+    with pytest.raises(MissingInputError, match="lists 'lovasz', but there is no environment"):
         _loader(project)["parameters"]
 
 
@@ -71,3 +73,28 @@ def test_a_run_whose_study_differs_from_the_pipeline_is_refused():
     check_study_plan(planned, StudyParams(hypotheses=["base"], seeds=[1, 2]))
     with pytest.raises(BadInputError, match="KEDRO_ENV"):
         check_study_plan(planned, StudyParams(hypotheses=["base"], seeds=[1]))
+
+
+def test_every_hypothesis_environment_builds_over_base(tmp_path: Path):
+    project = copy_project(tmp_path)
+    hypotheses = sorted(
+        p.name for p in (project / "conf").iterdir() if p.name not in {"base", "local", "demo"}
+    )
+    assert {"focal", "focal_dice", "strong_aug", "adamw_wd"} <= set(hypotheses)
+    loader = StudyConfigLoader(
+        conf_source=str(project / "conf"),
+        base_env="base",
+        default_run_env="local",
+        runtime_params={"study": {"hypotheses": hypotheses, "seeds": [0], "ensembles": []}},
+        merge_strategy={"parameters": "soft", "globals": "soft"},
+    )
+    runs = loader["parameters"]["study_runs"]
+    for hypothesis in hypotheses:
+        training = TrainingParams.model_validate(runs[hypothesis]["seed_0"]["training"])
+        check_buildable(training, parameter=f"{hypothesis}: training")
+    augmentations = runs["strong_aug"]["seed_0"]["training"]["augmentations"]
+    assert [a["name"] for a in augmentations][-3:] == [
+        "RandomBrightnessContrast",
+        "GaussNoise",
+        "CoarseDropout",
+    ]
