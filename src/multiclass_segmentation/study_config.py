@@ -46,10 +46,10 @@ class StudyConfigLoader(OmegaConfigLoader):
         return {**config, STUDY_RUNS: self._study_runs(config)}
 
     def _study_runs(self, parameters: dict[str, Any]) -> dict[str, Any]:
-        study = parameters["study"]
+        plan = _validated(parameters["study"])
         checkpoints = f"{self['globals'].get('models_dir', 'data/06_models')}/study/checkpoints"
         runs: dict[str, Any] = {}
-        for hypothesis in study.get("hypotheses", []):
+        for hypothesis in plan.hypothesis_names:
             merged = _merged(parameters, self._differences(hypothesis), self.runtime_params or {})
             runs[hypothesis] = {
                 f"seed_{seed}": {
@@ -61,9 +61,8 @@ class StudyConfigLoader(OmegaConfigLoader):
                         "checkpoint_dir": f"{checkpoints}/{hypothesis}/seed_{seed}",
                     },
                 }
-                for seed in study.get("seeds", [])
+                for seed in plan.seeds_of(hypothesis)
             }
-        plan = _validated(study)
         for ensemble in plan.ensembles:
             runs[ensemble.name] = {
                 "hypothesis": ensemble.name,

@@ -42,3 +42,15 @@ def test_a_hypothesis_member_stands_for_all_its_seeds():
 def test_a_study_that_cannot_run_is_refused_with_the_reason(changes, message):
     with pytest.raises(ValidationError, match=message):
         _study(**changes)
+
+
+def test_a_hypothesis_may_have_seeds_of_its_own():
+    study = _study(
+        hypotheses=["base", {"name": "focal", "seeds": [42]}],
+        ensembles=[{"name": "mix", "members": ["base", "focal"]}],
+    )
+    assert study.hypothesis_names == ["base", "focal"]
+    assert study.runs() == [("base", 42), ("base", 43), ("focal", 42)]
+    assert study.member_runs("mix") == ["base.seed_42", "base.seed_43", "focal.seed_42"]
+    with pytest.raises(ValidationError, match="'focal.seed_43'"):
+        _study(hypotheses=["base", {"name": "focal", "seeds": [42]}])

@@ -25,6 +25,13 @@ class EnsembleParams(StrictModel):
     )
 
 
+class HypothesisSeeds(StrictModel):
+    """A hypothesis trained with seeds of its own instead of ``study.seeds``."""
+
+    name: str
+    seeds: list[int] = Field(min_length=1)
+
+
 class ComparisonParams(StrictModel):
     """The paired bootstrap over test images with which hypotheses are compared."""
 
@@ -36,8 +43,10 @@ class ComparisonParams(StrictModel):
 class StudyParams(StrictModel):
     """Every hypothesis trained and evaluated over every seed, then compared."""
 
-    hypotheses: list[str] = Field(
-        min_length=1, description="environments under conf/ (base: conf/base itself)"
+    hypotheses: list[str | HypothesisSeeds] = Field(
+        min_length=1,
+        description="environments under conf/ (base: conf/base itself), each trained with "
+        "every seed of `seeds`, or {name, seeds} with seeds of its own",
     )
     seeds: list[int] = Field(min_length=1)
     # A list, not a mapping: an environment's list replaces base's whole.
@@ -46,11 +55,12 @@ class StudyParams(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> StudyParams:
-        names = [*self.hypotheses, *(e.name for e in self.ensembles)]
+        names = [*self.hypothesis_names, *(e.name for e in self.ensembles)]
         for name in names:
             if re.fullmatch(NAME_PATTERN, name) is None:
                 raise ValueError(f"'{name}' is not a name of letters, digits and _")
-        if len(set(names)) != len(names) or len(set(self.seeds)) != len(self.seeds):
+        seed_lists = [self.seeds, *(self.seeds_of(h) for h in self.hypothesis_names)]
+        if len(set(names)) != len(names) or any(len(set(s)) != len(s) for s in seed_lists):
             raise ValueError("a hypothesis, ensemble or seed is listed twice")
         for ensemble in self.ensembles:
             runs = self.member_runs(ensemble.name)
@@ -63,9 +73,18 @@ class StudyParams(StrictModel):
                 )
         return self
 
+    @property
+    def hypothesis_names(self) -> list[str]:
+        return [h if isinstance(h, str) else h.name for h in self.hypotheses]
+
+    def seeds_of(self, hypothesis: str) -> list[int]:
+        """The hypothesis's own seeds, or the study's."""
+        own = [h.seeds for h in self.hypotheses if not isinstance(h, str) and h.name == hypothesis]
+        return own[0] if own else self.seeds
+
     def runs(self) -> list[tuple[str, int]]:
         """Every (hypothesis, seed) pair, hypotheses in their listed order."""
-        return [(hypothesis, seed) for hypothesis in self.hypotheses for seed in self.seeds]
+        return [(h, seed) for h in self.hypothesis_names for seed in self.seeds_of(h)]
 
     def ensemble(self, name: str) -> EnsembleParams:
         return next(e for e in self.ensembles if e.name == name)
@@ -78,14 +97,14 @@ class StudyParams(StrictModel):
         """The run names (<hypothesis>.seed_<seed>) an ensemble averages."""
         runs = []
         for member in self.ensemble(ensemble).members:
-            if member in self.hypotheses:
-                runs += [run_name(member, seed) for seed in self.seeds]
+            if member in self.hypothesis_names:
+                runs += [run_name(member, seed) for seed in self.seeds_of(member)]
             elif member in {run_name(h, s) for h, s in self.runs()}:
                 runs.append(member)
             else:
                 raise ValueError(
                     f"ensemble {ensemble}: member '{member}' is neither a study hypothesis "
-                    f"{self.hypotheses} nor one of its runs (<hypothesis>.seed_<seed>)"
+                    f"{self.hypothesis_names} nor one of its runs (<hypothesis>.seed_<seed>)"
                 )
         return runs
 

@@ -38,7 +38,9 @@ def summarise_study(
     ensembles = [e.name for e in study.ensembles]
     names = [run_name(h, s) for h, s in study.runs()] + ensembles
     plan = {
-        "hypotheses": {h: [run_name(h, s) for s in study.seeds] for h in study.hypotheses},
+        "hypotheses": {
+            h: [run_name(h, s) for s in study.seeds_of(h)] for h in study.hypothesis_names
+        },
         "ensembles": {
             name: {"members": study.member_runs(name), "weights": study.ensemble_weights(name)}
             for name in ensembles
