@@ -36,7 +36,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 install: $(VENV)/.installed
 
 data: install
-	$(BIN)/python -m multiclass_segmentation.fetch_data --env $(ENV)
+	$(BIN)/python -m multiclass_segmentation.commands.fetch_data --env $(ENV)
 
 run: data
 	$(BIN)/kedro run --env $(ENV)

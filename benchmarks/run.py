@@ -156,7 +156,7 @@ def _positive(value: str) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from multiclass_segmentation.config_loading import environment_parameters
+    from multiclass_segmentation.io.config_loading import environment_parameters
 
     parameters = environment_parameters(PROJECT_ROOT, "demo" if args.quick else args.env)
     training = parameters["training"]
@@ -243,11 +243,11 @@ def _sample_files(settings: Settings, folder: Path) -> SampleFiles:
     """The dataset's train files, or synthetic ones of the same kind written under ``folder``."""
     root = Path(settings.dataset_root) if settings.dataset_root else folder / "synthetic"
     if not settings.dataset_root:
-        from multiclass_segmentation.params.common import ClassesParams
-        from multiclass_segmentation.synthetic import (
+        from multiclass_segmentation.commands.synthetic import (
             SyntheticDatasetParams,
             write_synthetic_dataset,
         )
+        from multiclass_segmentation.config.common import ClassesParams
 
         write_synthetic_dataset(
             root,
@@ -268,7 +268,7 @@ def _sample_files(settings: Settings, folder: Path) -> SampleFiles:
 
 def _decode_images_per_s(files: SampleFiles, count: int) -> float:
     """Pairs read and decoded a second by the pipelines' reader, in this process alone."""
-    from multiclass_segmentation.imaging import read_pair
+    from multiclass_segmentation.io.imaging import read_pair
 
     started = time.perf_counter()
     for index in range(count):
@@ -286,8 +286,8 @@ def _train_loader(
     """train_model's training DataLoader (files decoded and augmented in its workers)."""
     import pandas as pd
 
-    from multiclass_segmentation.params.common import DatasetParams
-    from multiclass_segmentation.training_run import build_loaders
+    from multiclass_segmentation.config.common import DatasetParams
+    from multiclass_segmentation.core.training_run import build_loaders
 
     count = len(files.images)
     manifest = pd.DataFrame(
@@ -316,8 +316,8 @@ def _loader_images_per_s(loader: Any) -> float:
 
 
 def _training_params(settings: Settings, **overrides: Any) -> tuple[Any, Any]:
-    from multiclass_segmentation.params.common import ClassesParams
-    from multiclass_segmentation.params.training import TrainingParams
+    from multiclass_segmentation.config.common import ClassesParams
+    from multiclass_segmentation.config.training import TrainingParams
 
     raw = {
         **settings.training,
@@ -329,7 +329,7 @@ def _training_params(settings: Settings, **overrides: Any) -> tuple[Any, Any]:
 
 
 def _class_weights(training: Any, classes: Any) -> list[float] | None:
-    from multiclass_segmentation.training_run import resolve_class_weights
+    from multiclass_segmentation.core.training_run import resolve_class_weights
 
     # For "auto", uniform weights stand in for the EDA's: any list costs the same.
     uniform = {"class_names": list(classes.names), "weights": [1.0] * classes.num_classes}
@@ -337,7 +337,7 @@ def _class_weights(training: Any, classes: Any) -> list[float] | None:
 
 
 def _loss(training: Any, classes: Any) -> Any:
-    from multiclass_segmentation.lightning_module import build_loss
+    from multiclass_segmentation.core.module import build_loss
 
     return build_loss(training.loss, _class_weights(training, classes), classes.ignore_index)
 
@@ -355,7 +355,7 @@ def _lightning_images_per_s(
     """The pipeline's training step: SegmentationModule, its DataLoader, a Lightning Trainer."""
     import lightning as L
 
-    from multiclass_segmentation.training_run import segmentation_module
+    from multiclass_segmentation.core.training_run import segmentation_module
 
     total = settings.warmup + settings.steps
 
@@ -399,7 +399,7 @@ def _plain_images_per_s(
     """The same model, loss, optimiser, schedule and clipping in a bare loop over tensors."""
     import torch
 
-    from multiclass_segmentation.lightning_module import build_optimizer, build_scheduler
+    from multiclass_segmentation.core.module import build_optimizer, build_scheduler
 
     device = batches[0][0].device.type
     total = settings.warmup + settings.steps
@@ -438,10 +438,10 @@ def _prebatched(
     """``count`` batches of resized, normalised (not augmented) images, already on ``device``."""
     import torch
 
-    from multiclass_segmentation.data import normalize_images
-    from multiclass_segmentation.imaging import read_pair
-    from multiclass_segmentation.models import normalization_for
-    from multiclass_segmentation.transforms import build_resize
+    from multiclass_segmentation.core.data import normalize_images
+    from multiclass_segmentation.core.models import normalization_for
+    from multiclass_segmentation.core.transforms import build_resize
+    from multiclass_segmentation.io.imaging import read_pair
 
     resize = build_resize(training.image_size)
     memory_format = torch.channels_last if device == "cuda" else torch.contiguous_format
@@ -480,7 +480,7 @@ def _compare_on_files(
 ) -> dict[str, Any]:
     import torch
 
-    from multiclass_segmentation.models import build_model
+    from multiclass_segmentation.core.models import build_model
 
     steps = settings.warmup + settings.steps
     loader = _train_loader(files, settings, training, classes, steps * training.batch_size)
@@ -598,7 +598,7 @@ def _time_batches(
 def inference_section(settings: Settings) -> dict[str, Any]:
     import torch
 
-    from multiclass_segmentation.models import build_model
+    from multiclass_segmentation.core.models import build_model
 
     training, classes = _training_params(settings)
     model = build_model(training.model, classes.num_classes).eval()

@@ -245,7 +245,13 @@ def _dataset(size: int, work_dir: Path) -> tuple[Path, Measurement | None]:
         return root, None
     print(f"[{size} images] generating {root} ...", flush=True)
     root.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "multiclass_segmentation.synthetic", "--root", str(root)]
+    command = [
+        sys.executable,
+        "-m",
+        "multiclass_segmentation.commands.synthetic",
+        "--root",
+        str(root),
+    ]
     command += ["--train", str(train), "--val", str(val), "--test", str(test)]
     command += ["--image-size", str(IMAGE_SIZE)]
     # The generator reads the classes from the project's configuration (read only).
@@ -257,7 +263,7 @@ def _fresh_project_copy(project: Path) -> Path:
 
     A copy an earlier run left is replaced, so its models and versions do not count.
     """
-    from multiclass_segmentation.scratch_project import copy_project
+    from multiclass_segmentation.commands.scratch_project import copy_project
 
     if project.exists():
         shutil.rmtree(project)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from multiclass_segmentation import scratch_project
+from multiclass_segmentation.commands import scratch_project
 
 # Offline and quiet wherever the tests run (see README).
 for _name in ("KEDRO_DISABLE_TELEMETRY", "NO_ALBUMENTATIONS_UPDATE", "HF_HUB_OFFLINE"):

@@ -12,10 +12,13 @@ from click.testing import CliRunner
 from kedro.io.core import DatasetError
 
 from multiclass_segmentation import cli
+from multiclass_segmentation.commands.synthetic import (
+    SyntheticDatasetParams,
+    write_synthetic_dataset,
+)
+from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.errors import BadInputError, UserError
-from multiclass_segmentation.params.common import ClassesParams
 from multiclass_segmentation.pipelines.data_validation.nodes import DataValidationError
-from multiclass_segmentation.synthetic import SyntheticDatasetParams, write_synthetic_dataset
 from tests.conftest import copy_project
 
 CLASSES = ClassesParams(

@@ -16,18 +16,18 @@ from kedro.io.core import DatasetError, Version
 from kedro_datasets.json import JSONDataset
 from torch import nn
 
-from multiclass_segmentation import training_run
-from multiclass_segmentation.checkpointing import (
+from multiclass_segmentation.core import training_run
+from multiclass_segmentation.core.checkpointing import (
     PARTIAL_CHECKPOINT_PATTERN,
     AtomicCheckpointIO,
     remove_partial_checkpoints,
 )
-from multiclass_segmentation.datasets import (
+from multiclass_segmentation.core.module import SegmentationModule
+from multiclass_segmentation.io.datasets import (
     AtomicJSONDataset,
     AtomicTextDataset,
     SegmentationModelDataset,
 )
-from multiclass_segmentation.lightning_module import SegmentationModule
 from tests.conftest import DEMO_CHECKPOINTS as CHECKPOINTS
 from tests.conftest import DEMO_HISTORY_VERSIONS as HISTORY_VERSIONS
 from tests.conftest import DEMO_MODEL_VERSIONS as MODEL_VERSIONS
@@ -39,7 +39,7 @@ METRICS_VERSIONS = Path("data/08_reporting/demo/metrics.json")
 # kill does: the object after the weights ends the process while it is pickled.
 DIES_WHILE_SAVING = """
 import os, sys, torch
-from multiclass_segmentation.checkpointing import AtomicCheckpointIO
+from multiclass_segmentation.core.checkpointing import AtomicCheckpointIO
 
 class DiesWhenPickled:
     def __reduce__(self):

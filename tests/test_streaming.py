@@ -14,9 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from multiclass_segmentation import imaging
-from multiclass_segmentation.params.common import ClassesParams
-from multiclass_segmentation.synthetic import SyntheticDatasetParams, write_synthetic_dataset
+from multiclass_segmentation.commands.synthetic import (
+    SyntheticDatasetParams,
+    write_synthetic_dataset,
+)
+from multiclass_segmentation.config.common import ClassesParams
+from multiclass_segmentation.io import imaging
 from tests.conftest import copy_project, run_kedro
 
 COUNTS = {"train": 24, "val": 12, "test": 12}

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from multiclass_segmentation.distributed import torchrun_process, trainer_arguments
+from multiclass_segmentation.core.distributed import torchrun_process, trainer_arguments
 from tests.conftest import DEMO_CHECKPOINTS as CHECKPOINTS
 from tests.conftest import DEMO_HISTORY_VERSIONS as HISTORY_VERSIONS
 from tests.conftest import DEMO_MODEL_VERSIONS as MODEL_VERSIONS

@@ -11,11 +11,14 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import CatalogProtocol, MemoryDataset
 from kedro.pipeline import Pipeline
 
-from multiclass_segmentation.distributed import torchrun_process
+from multiclass_segmentation.commands.synthetic import (
+    SyntheticDatasetParams,
+    write_synthetic_dataset,
+)
+from multiclass_segmentation.config.common import ClassesParams
+from multiclass_segmentation.core.distributed import torchrun_process
 from multiclass_segmentation.errors import BadInputError, MissingInputError
-from multiclass_segmentation.params.common import ClassesParams
-from multiclass_segmentation.study_config import STUDY_RUNS, check_study_plan, study_plan
-from multiclass_segmentation.synthetic import SyntheticDatasetParams, write_synthetic_dataset
+from multiclass_segmentation.io.study_config import STUDY_RUNS, check_study_plan, study_plan
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ class TorchrunHook:
     """Lets ``torchrun ... -m multiclass_segmentation --pipelines training`` train one model.
 
     torchrun starts the same ``kedro run`` in every process; each process is a
-    DDP rank of the training node (distributed.py). Only global rank 0 saves:
+    DDP rank of the training node (core/distributed.py). Only global rank 0 saves:
     on the other ranks every dataset the run would write becomes a
     MemoryDataset. Any pipeline other than training is refused, since every
     rank would redo it (validation, EDA, evaluation) and save its outputs.
@@ -141,7 +144,7 @@ class TrainingParametersHook:
         if not trainings:
             return
         # Imported here: torch would slow every other Kedro command (viz, catalog, ...).
-        from multiclass_segmentation.training_run import check_buildable
+        from multiclass_segmentation.core.training_run import check_buildable
 
         for name in trainings:
             check_buildable(catalog.load(name))

@@ -7,8 +7,8 @@ from multiclass_segmentation.hooks import (
     TorchrunHook,
     TrainingParametersHook,
 )
-from multiclass_segmentation.study_config import StudyConfigLoader
-from multiclass_segmentation.tracking import ClearMLTrackingHook
+from multiclass_segmentation.integrations.tracking import ClearMLTrackingHook
+from multiclass_segmentation.io.study_config import StudyConfigLoader
 
 # Kedro calls the last hook first: a run that the torchrun, parameter or dataset checks refuse
 # starts no ClearML task. TorchrunHook: under torchrun, only global rank 0 saves

@@ -2,5 +2,7 @@
 
 ``templates/`` holds the layout; the modules here compute what the templates show
 (numbers, and the sentences whose wording depends on the data) and render them
-through :mod:`.render`. Never imports kedro, torch or optuna.
+through :mod:`.render`. The figures of the reports are here too (``eda_figures``,
+``evaluation_figures``, ``plotting``); ``evaluation_figures`` predicts with a
+:class:`~multiclass_segmentation.core.segmenter.Segmenter`. Never imports kedro or optuna.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from multiclass_segmentation.params.common import ClassesParams
+from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.report import study_seeds
 from multiclass_segmentation.report.format import bucket, percent, score, signed, upper_first
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from multiclass_segmentation.model_selection import best_epoch
-from multiclass_segmentation.params.common import ClassesParams
-from multiclass_segmentation.params.reporting import ReportingParams
+from multiclass_segmentation.analysis.model_selection import best_epoch
+from multiclass_segmentation.config.common import ClassesParams
+from multiclass_segmentation.config.reporting import ReportingParams
 from multiclass_segmentation.report import conclusion, study_seeds
 from multiclass_segmentation.report.format import label
 from multiclass_segmentation.report.render import render

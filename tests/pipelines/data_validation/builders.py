@@ -8,9 +8,9 @@ import numpy as np
 from kedro_datasets.partitions import PartitionedDataset
 from PIL import Image
 
-from multiclass_segmentation import imaging
-from multiclass_segmentation.params.common import ClassesParams, DatasetParams
-from multiclass_segmentation.params.data_validation import DataValidationParams
+from multiclass_segmentation.config.common import ClassesParams, DatasetParams
+from multiclass_segmentation.config.data_validation import DataValidationParams
+from multiclass_segmentation.io import imaging
 from multiclass_segmentation.pipelines.data_validation.nodes import (
     build_report,
     build_validated_split,
@@ -86,7 +86,7 @@ def load_split(root: Path, split: str) -> tuple[dict, dict]:
     return tuple(
         PartitionedDataset(
             path=str(root / folder / split),
-            dataset="multiclass_segmentation.datasets.DecodedImageDataset",
+            dataset="multiclass_segmentation.io.datasets.DecodedImageDataset",
         ).load()
         for folder in ("img", "labels")
     )

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from multiclass_segmentation.params.data_validation import CheckSeverities
+from multiclass_segmentation.config.data_validation import CheckSeverities
 from multiclass_segmentation.pipelines.data_validation.nodes import (
     DataValidationError,
     build_validated_split,

@@ -7,16 +7,16 @@ import json
 import numpy as np
 import pytest
 
-from multiclass_segmentation.eda_statistics import (
+from multiclass_segmentation.analysis.eda_statistics import (
     SplitStatistics,
     channel_statistics,
     inverse_frequency_weights,
     median_frequency_weights,
     statistics_of_pairs,
 )
-from multiclass_segmentation.imaging import read_pair
-from multiclass_segmentation.params.common import ClassesParams, DatasetParams
-from multiclass_segmentation.params.eda import EdaParams
+from multiclass_segmentation.config.common import ClassesParams, DatasetParams
+from multiclass_segmentation.config.eda import EdaParams
+from multiclass_segmentation.io.imaging import read_pair
 from multiclass_segmentation.pipelines.eda.nodes import (
     build_eda_report,
     compute_split_statistics,

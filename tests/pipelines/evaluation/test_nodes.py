@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from multiclass_segmentation.params.common import ClassesParams
-from multiclass_segmentation.params.evaluation import EvaluationParams
+from multiclass_segmentation.config.common import ClassesParams
+from multiclass_segmentation.config.evaluation import EvaluationParams
+from multiclass_segmentation.core.scoring import score_predictions
 from multiclass_segmentation.pipelines.evaluation.nodes import update_study_results
-from multiclass_segmentation.scoring import score_predictions
 
 CLASSES = ClassesParams(
     names=("background", "cat", "dog"), ids=(0, 1, 2), colors=("gray", "orange", "blue")

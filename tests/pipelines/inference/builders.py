@@ -9,10 +9,10 @@ import torch
 from kedro.io import Version
 from PIL import Image
 
-from multiclass_segmentation.datasets import SegmentationModelDataset
-from multiclass_segmentation.models import build_model
-from multiclass_segmentation.params.model import ModelParams
-from multiclass_segmentation.segmenter import Segmenter
+from multiclass_segmentation.config.model import ModelParams
+from multiclass_segmentation.core.models import build_model
+from multiclass_segmentation.core.segmenter import Segmenter
+from multiclass_segmentation.io.datasets import SegmentationModelDataset
 
 TINY_MODEL = ModelParams(
     architecture="Unet",

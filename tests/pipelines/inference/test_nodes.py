@@ -9,8 +9,8 @@ import pytest
 from kedro.io import DatasetError
 from PIL import Image
 
-from multiclass_segmentation.params.common import ClassesParams
-from multiclass_segmentation.params.inference import InferenceParams
+from multiclass_segmentation.config.common import ClassesParams
+from multiclass_segmentation.config.inference import InferenceParams
 from multiclass_segmentation.pipelines.inference.nodes import (
     draw_overlays,
     label_images,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from multiclass_segmentation.params.common import ClassesParams
+from multiclass_segmentation.config.common import ClassesParams
 
 CLASSES = ClassesParams(
     names=("background", "cat", "dog"), ids=(0, 1, 2), colors=("#4d4d4d", "#f28e2b", "#4e79a7")

@@ -6,8 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from multiclass_segmentation.params.evaluation import EvaluationParams
-from multiclass_segmentation.params.reporting import ReportingParams
+from multiclass_segmentation.config.evaluation import EvaluationParams
+from multiclass_segmentation.config.reporting import ReportingParams
 from multiclass_segmentation.pipelines.reporting.nodes import (
     HISTORY_VERSION,
     SWEEP_VERSION,

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from multiclass_segmentation.cli import find_user_error
-from multiclass_segmentation.datasets import SegmentationModelDataset
+from multiclass_segmentation.core.segmenter import EnsembleSegmenter
 from multiclass_segmentation.errors import BadInputError
-from multiclass_segmentation.segmenter import EnsembleSegmenter
+from multiclass_segmentation.io.datasets import SegmentationModelDataset
 from tests.conftest import dataset_versions, run_kedro, validated_demo_project
 
 # conf/demo/parameters_study.yml and conf/demo/globals.yml.

@@ -17,8 +17,8 @@ import yaml
 from PIL import Image
 
 from multiclass_segmentation.cli import find_user_error
-from multiclass_segmentation.datasets import GENERATED_MARKER
 from multiclass_segmentation.errors import BadInputError
+from multiclass_segmentation.io.datasets import GENERATED_MARKER
 from tests.conftest import (
     PROJECT_ROOT,
     dataset_versions,

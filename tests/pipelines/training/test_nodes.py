@@ -11,18 +11,18 @@ from matplotlib.colors import to_rgb
 from pydantic import ValidationError
 
 from multiclass_segmentation.cli import find_user_error
-from multiclass_segmentation.config_loading import environment_parameters
-from multiclass_segmentation.errors import BadInputError
-from multiclass_segmentation.models import build_model
-from multiclass_segmentation.params.common import ClassesParams
-from multiclass_segmentation.params.training import TrainingParams
-from multiclass_segmentation.pipelines.training.nodes import plot_learning_curves
-from multiclass_segmentation.training_run import (
+from multiclass_segmentation.config.common import ClassesParams
+from multiclass_segmentation.config.training import TrainingParams
+from multiclass_segmentation.core.models import build_model
+from multiclass_segmentation.core.training_run import (
     _run_folder,
     check_buildable,
     resolve_class_weights,
     segmentation_module,
 )
+from multiclass_segmentation.errors import BadInputError
+from multiclass_segmentation.io.config_loading import environment_parameters
+from multiclass_segmentation.pipelines.training.nodes import plot_learning_curves
 from tests.conftest import PROJECT_ROOT, copy_project, run_kedro
 
 CLASSES = ClassesParams(

@@ -1,4 +1,4 @@
-"""Nodes of the data_validation pipeline; the checks live in ``multiclass_segmentation.validation``.
+"""Nodes of the data_validation pipeline; the checks live in ``analysis/validation/``.
 
 ``inspect_split`` decodes every file of one split once, keeps its facts (size,
 mode, format, hashes, class pixels) and releases its pixels, and turns each
@@ -16,17 +16,17 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from multiclass_segmentation.errors import UserError
-from multiclass_segmentation.params.common import ClassesParams, DatasetParams
-from multiclass_segmentation.params.data_validation import DataValidationParams
-from multiclass_segmentation.report.data_validation import data_validation_markdown
-from multiclass_segmentation.validation.findings import failure_message, validation_report
-from multiclass_segmentation.validation.inspection import (
+from multiclass_segmentation.analysis.validation.findings import failure_message, validation_report
+from multiclass_segmentation.analysis.validation.inspection import (
     Partitions,
     SplitInspection,
     inspect_split_files,
     manifest,
 )
+from multiclass_segmentation.config.common import ClassesParams, DatasetParams
+from multiclass_segmentation.config.data_validation import DataValidationParams
+from multiclass_segmentation.errors import UserError
+from multiclass_segmentation.report.data_validation import data_validation_markdown
 
 
 class DataValidationError(UserError):

@@ -13,16 +13,17 @@ import logging
 import pandas as pd
 from matplotlib.figure import Figure
 
-from multiclass_segmentation import eda_figures, imaging
-from multiclass_segmentation.eda_statistics import (
+from multiclass_segmentation.analysis.eda_statistics import (
     SplitStatistics,
     class_weight_suggestion,
     eda_report,
     statistics_of_pairs,
 )
+from multiclass_segmentation.config.common import ClassesParams, DatasetParams
+from multiclass_segmentation.config.eda import EdaParams
 from multiclass_segmentation.errors import BadInputError
-from multiclass_segmentation.params.common import ClassesParams, DatasetParams
-from multiclass_segmentation.params.eda import EdaParams
+from multiclass_segmentation.io import imaging
+from multiclass_segmentation.report import eda_figures
 from multiclass_segmentation.report.eda import eda_markdown
 
 logger = logging.getLogger(__name__)

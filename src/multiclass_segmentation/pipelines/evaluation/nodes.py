@@ -1,7 +1,7 @@
 """Nodes of the evaluation pipeline.
 
-The scoring lives in ``multiclass_segmentation.scoring`` and the figures in
-``multiclass_segmentation.evaluation_figures``.
+The scoring lives in ``multiclass_segmentation.core.scoring`` and the figures in
+``multiclass_segmentation.report.evaluation_figures``.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from multiclass_segmentation import evaluation_figures
-from multiclass_segmentation.params.common import ClassesParams, DatasetParams
-from multiclass_segmentation.params.evaluation import EvaluationParams
-from multiclass_segmentation.scoring import predictions, score_predictions, study_results
-from multiclass_segmentation.segmenter import Segmenter
+from multiclass_segmentation.config.common import ClassesParams, DatasetParams
+from multiclass_segmentation.config.evaluation import EvaluationParams
+from multiclass_segmentation.core.scoring import predictions, score_predictions, study_results
+from multiclass_segmentation.core.segmenter import Segmenter
+from multiclass_segmentation.report import evaluation_figures
 
 
 def evaluate_split(

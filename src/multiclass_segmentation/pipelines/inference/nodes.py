@@ -14,14 +14,14 @@ from kedro.io import DatasetError
 from kedro.io.core import generate_timestamp
 from PIL import Image
 
+from multiclass_segmentation.config.common import ClassesParams
+from multiclass_segmentation.config.evaluation import TestTimeAugmentation
+from multiclass_segmentation.config.inference import InferenceParams
+from multiclass_segmentation.core.segmenter import Segmenter
 from multiclass_segmentation.errors import BadInputError, MissingInputError
-from multiclass_segmentation.imaging import UnsupportedImageError, rgb_array
-from multiclass_segmentation.params.common import ClassesParams
-from multiclass_segmentation.params.evaluation import TestTimeAugmentation
-from multiclass_segmentation.params.inference import InferenceParams
-from multiclass_segmentation.plotting import overlay_mask
-from multiclass_segmentation.segmenter import Segmenter
-from multiclass_segmentation.versions import saved_versions
+from multiclass_segmentation.io.imaging import UnsupportedImageError, rgb_array
+from multiclass_segmentation.io.versions import saved_versions
+from multiclass_segmentation.report.plotting import overlay_mask
 
 logger = logging.getLogger(__name__)
 

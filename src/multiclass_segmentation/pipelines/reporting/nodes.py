@@ -17,13 +17,16 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from multiclass_segmentation.model_selection import ranked_hypotheses, recorded_best_hypothesis
-from multiclass_segmentation.params.common import ClassesParams
-from multiclass_segmentation.params.evaluation import EvaluationParams
-from multiclass_segmentation.params.reporting import ReportingParams
+from multiclass_segmentation.analysis.model_selection import (
+    ranked_hypotheses,
+    recorded_best_hypothesis,
+)
+from multiclass_segmentation.config.common import ClassesParams
+from multiclass_segmentation.config.evaluation import EvaluationParams
+from multiclass_segmentation.config.reporting import ReportingParams
+from multiclass_segmentation.io.versions import version_path_pattern
 from multiclass_segmentation.report.format import score
 from multiclass_segmentation.report.study import Study, study_report_markdown
-from multiclass_segmentation.versions import version_path_pattern
 
 Partitions = dict[str, Callable[[], Any]]
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from multiclass_segmentation import study_statistics
-from multiclass_segmentation.params.common import ClassesParams
-from multiclass_segmentation.params.study import StudyParams, run_name
-from multiclass_segmentation.segmenter import EnsembleSegmenter, Segmenter
-from multiclass_segmentation.study_figures import study_seeds_figure
+from multiclass_segmentation.analysis import study_statistics
+from multiclass_segmentation.config.common import ClassesParams
+from multiclass_segmentation.config.study import StudyParams, run_name
+from multiclass_segmentation.core.segmenter import EnsembleSegmenter, Segmenter
+from multiclass_segmentation.report.study_figures import study_seeds_figure
 
 
 def assemble_ensemble(

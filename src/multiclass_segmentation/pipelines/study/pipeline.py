@@ -9,10 +9,10 @@ whatever exists already (a finished run, the EDA).
 
 from kedro.pipeline import Node, Pipeline
 
-from multiclass_segmentation.params.study import run_name
+from multiclass_segmentation.config.study import run_name
+from multiclass_segmentation.io.study_config import STUDY_RUNS, study_plan
 from multiclass_segmentation.pipelines import data_validation, eda, evaluation, reporting, training
 from multiclass_segmentation.report.study_seeds import STUDY_SEEDS_FIGURE
-from multiclass_segmentation.study_config import STUDY_RUNS, study_plan
 
 from .nodes import assemble_ensemble, summarise_study
 

@@ -1,4 +1,4 @@
-"""Nodes of the sweep pipeline; the Optuna logic is in ``multiclass_segmentation.sweep``."""
+"""Nodes of the sweep pipeline; the Optuna logic is in ``multiclass_segmentation.core.sweep``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from multiclass_segmentation import sweep as sweeps
+from multiclass_segmentation.config.common import ClassesParams, DatasetParams
+from multiclass_segmentation.config.sweep import SweepParams
+from multiclass_segmentation.config.tracking import TrackingParams
+from multiclass_segmentation.config.training import TrainingParams
+from multiclass_segmentation.core import sweep as sweeps
 from multiclass_segmentation.errors import BadInputError
-from multiclass_segmentation.params.common import ClassesParams, DatasetParams
-from multiclass_segmentation.params.sweep import SweepParams
-from multiclass_segmentation.params.tracking import TrackingParams
-from multiclass_segmentation.params.training import TrainingParams
 from multiclass_segmentation.report.sweep import sweep_markdown
 
 

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from multiclass_segmentation.tracking import OWN_TASKS_TAG
+from multiclass_segmentation.integrations.tracking import OWN_TASKS_TAG
 
 from .nodes import (
     best_trial_hypothesis,

@@ -8,10 +8,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from multiclass_segmentation.params.common import ClassesParams, DatasetParams
-from multiclass_segmentation.params.training import TrainingParams
-from multiclass_segmentation.segmenter import Segmenter
-from multiclass_segmentation.training_run import fit_segmenter, resolve_class_weights
+from multiclass_segmentation.config.common import ClassesParams, DatasetParams
+from multiclass_segmentation.config.training import TrainingParams
+from multiclass_segmentation.core.segmenter import Segmenter
+from multiclass_segmentation.core.training_run import fit_segmenter, resolve_class_weights
 
 
 def train_model(
