@@ -595,3 +595,32 @@ def test_tasks_of_their_own_are_one_archive_each_with_their_parameters(
     ]
     with clearml_tasks.task_of_its_own(TrackingParams(enabled=False), "trial 2", [], {}) as task:
         assert task is None
+
+
+def test_a_study_run_trains_inside_a_task_named_after_its_namespace(clearml_offline_dir: Path):
+    from clearml import Task
+    from kedro.pipeline import Node
+
+    from multiclass_segmentation.config.tracking import TrackingParams
+    from multiclass_segmentation.config.training import TrainingParams
+
+    hook = ClearMLTrackingHook()
+    hook._tracking = TrackingParams(console=False, resource_monitoring=False)
+    train = Node(
+        func=lambda training: None,
+        inputs="params:study_runs.base.seed_7.training",
+        outputs=None,
+        name="train_model_node",
+        namespace="base.seed_7",
+        tags=tracking.NAMESPACE_TASK_TAG,
+    )
+    training = TrainingParams(seed=7, checkpoint_dir="checkpoints/base/seed_7")
+    hook.before_node_run(train, {"params:study_runs.base.seed_7.training": training})
+    assert Task.current_task().name == "base.seed_7"
+    hook.after_node_run(train)
+
+    (task,) = [_task_json(archive) for archive in clearml_offline_dir.glob("*.zip")]
+    assert task["name"] == "base.seed_7"
+    assert set(task["tags"]) == {"study", "base"}
+    connected = task["hyperparams"]["parameters"]
+    assert connected["study_runs.base.seed_7.training/seed"]["value"] == "7"

@@ -12,6 +12,9 @@ graphs, code state, every dataset declared with ``metadata: {clearml: ...}``
 in the catalog, and the trained model. Without a reachable server the task is
 kept in ClearML's offline mode and the run logs where the session archive is.
 
+A sweep's trials and a study's runs get a task each instead (``OWN_TASKS_TAG``,
+``NAMESPACE_TASK_TAG``): many trainings in one run would otherwise mix their curves.
+
 Tracking never breaks a run: a ClearML error is logged as a warning and tracking
 is off for the rest of that run.
 """
@@ -23,7 +26,7 @@ import logging
 import math
 import shlex
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,12 +35,16 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import CatalogProtocol
 from kedro.pipeline import Node, Pipeline
 from kedro.validation import ParameterValidator
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from multiclass_segmentation.config.tracking import TrackingParams
 from multiclass_segmentation.core.distributed import is_secondary_rank
 from multiclass_segmentation.errors import BadInputError
-from multiclass_segmentation.integrations.clearml_tasks import close_task, start_task
+from multiclass_segmentation.integrations.clearml_tasks import (
+    close_task,
+    start_task,
+    task_of_its_own,
+)
 
 if TYPE_CHECKING:
     from multiclass_segmentation.core.segmenter import Segmenter
@@ -54,6 +61,9 @@ FAILED_TAG = "failed"
 HYPOTHESIS_TAGS = frozenset({"training", "evaluation"})
 # Nodes with this tag start a ClearML task of their own per unit of work (a sweep's trials).
 OWN_TASKS_TAG = "clearml_task_per_trial"
+# Nodes with this tag run inside a task named after their namespace (a study's trainings):
+# one task per study run, with its parameters and live curves.
+NAMESPACE_TASK_TAG = "clearml_task_per_namespace"
 # What a catalog entry's `metadata: {clearml: <kind>}` asks the hook to report.
 REPORT_KINDS = frozenset({"image", "metrics", "model"})
 
@@ -150,6 +160,11 @@ def use_connected_parameters(
     logger.info("This run uses the parameters of its ClearML task, which differ from conf/")
 
 
+def _plain(value: Any) -> Any:
+    """A parameter as ClearML can connect it: validated models become dicts."""
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
 def _report_kind(catalog: CatalogProtocol, dataset_name: str) -> str | None:
     metadata = getattr(catalog.get(dataset_name), "metadata", None) or {}
     kind = metadata.get("clearml")
@@ -164,6 +179,7 @@ class ClearMLTrackingHook:
         self._parameters: dict[str, Any] = {}
         self._catalog: CatalogProtocol | None = None
         self._task: Any = None
+        self._node_task = ExitStack()
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
@@ -185,7 +201,7 @@ class ClearMLTrackingHook:
         self._catalog = catalog
         # Under torchrun only global rank 0 saves the outputs, and reports them; a
         # sweep reports each trial to a task of its own.
-        own_tasks = any(OWN_TASKS_TAG in node.tags for node in pipeline.nodes)
+        own_tasks = any({OWN_TASKS_TAG, NAMESPACE_TASK_TAG} & node.tags for node in pipeline.nodes)
         if not self._tracking.enabled or is_secondary_rank() or own_tasks:
             return
         env = run_params.get("env") or "base"
@@ -237,6 +253,30 @@ class ClearMLTrackingHook:
         self._task.set_script(working_dir="src", entry_point=command)
         logger.info("Enqueued to ClearML queue '%s' as `python %s`", queue, command)
         self._task.execute_remotely(queue_name=queue, clone=False, exit_process=True)
+
+    @hook_impl
+    def before_node_run(self, node: Node, inputs: dict[str, Any]) -> None:
+        if NAMESPACE_TASK_TAG not in node.tags or not self._tracking.enabled:
+            return
+        if is_secondary_rank() or not node.namespace:
+            return
+        parameters = {
+            name.removeprefix("params:"): _plain(value)
+            for name, value in inputs.items()
+            if name.startswith("params:")
+        }
+        hypothesis = node.namespace.split(".")[0]
+        self._node_task.enter_context(
+            task_of_its_own(self._tracking, node.namespace, ["study", hypothesis], parameters)
+        )
+
+    @hook_impl
+    def after_node_run(self, node: Node) -> None:
+        self._node_task.close()
+
+    @hook_impl
+    def on_node_error(self, node: Node) -> None:
+        self._node_task.close()
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:

@@ -10,6 +10,7 @@ whatever exists already (a finished run, the EDA).
 from kedro.pipeline import Node, Pipeline
 
 from multiclass_segmentation.config.study import run_name
+from multiclass_segmentation.integrations.tracking import NAMESPACE_TASK_TAG
 from multiclass_segmentation.io.study_config import STUDY_RUNS, study_plan
 from multiclass_segmentation.pipelines import data_validation, eda, evaluation, reporting, training
 from multiclass_segmentation.report.study_seeds import STUDY_SEEDS_FIGURE
@@ -38,7 +39,9 @@ def _run_pipeline(hypothesis: str, seed: int) -> Pipeline:
     name = run_name(hypothesis, seed)
     parameters = f"params:{STUDY_RUNS}.{name}"
     return Pipeline(
-        training.create_pipeline().only_nodes("train_model_node") + _scoring(),
+        # One ClearML task per run, named after it, with its parameters and live curves.
+        Pipeline(training.create_pipeline().only_nodes("train_model_node"), tags=NAMESPACE_TASK_TAG)
+        + _scoring(),
         namespace=name,
         inputs=SHARED_INPUTS,
         parameters={
