@@ -10,7 +10,7 @@ from multiclass_segmentation.config.study import StudyParams
 from multiclass_segmentation.config.training import TrainingParams
 from multiclass_segmentation.core.training_run import check_buildable
 from multiclass_segmentation.errors import BadInputError, MissingInputError
-from multiclass_segmentation.io.study_config import StudyConfigLoader, check_study_plan
+from multiclass_segmentation.io.study_config import StudyConfigLoader, check_study_plan, study_plan
 from tests.conftest import copy_project
 
 
@@ -98,3 +98,16 @@ def test_every_hypothesis_environment_builds_over_base(tmp_path: Path):
         "GaussNoise",
         "CoarseDropout",
     ]
+
+
+def test_reading_the_study_plan_leaves_the_runs_catalog_resolving_its_own_environment(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Kedro registers each loader's `globals` resolver process-wide; the plan is read while
+    # the run's catalog is built, so it must not bring conf/base's globals with it.
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("KEDRO_ENV", raising=False)
+    loader = _loader(project)
+    assert loader["catalog"]["raw_images_{split}"]["path"] == "data/01_raw/demo/img/{split}"
+    assert study_plan() is not None
+    assert loader["catalog"]["raw_images_{split}"]["path"] == "data/01_raw/demo/img/{split}"

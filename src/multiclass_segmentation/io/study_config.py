@@ -12,20 +12,22 @@ pipelines read.
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
 from kedro.config import OmegaConfigLoader
 from kedro.framework.project import settings
 from kedro.utils import find_kedro_project
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from pydantic import ValidationError
 
 from multiclass_segmentation.config.study import StudyParams
 from multiclass_segmentation.errors import BadInputError, MissingInputError
 
 STUDY_RUNS = "study_runs"
+YAML_SUFFIXES = {".yml", ".yaml"}
+# Kedro's default patterns of parameter files (OmegaConfigLoader's config_patterns).
+PARAMETER_PATTERNS = ("parameters*", "parameters*/**", "**/parameters*")
 
 
 class StudyConfigLoader(OmegaConfigLoader):
@@ -82,17 +84,22 @@ class StudyConfigLoader(OmegaConfigLoader):
                 f"{Path(self.conf_source) / hypothesis}/: create it with the hypothesis's "
                 "differences from conf/base (see conf/focal_dice/) or remove it from the list."
             )
-        # This loader's own method, so ${globals:...} resolves with the run's globals
-        # (a second loader would replace the globals resolver Kedro registers).
-        return self.load_and_merge_dir_config(
-            str(Path(self.conf_source) / hypothesis),
-            self.config_patterns["parameters"],
-            "parameters",
-            set(),
-        )
+        # ${globals:...} resolves with the run's globals.
+        return _merged(*_parameter_files(Path(self.conf_source) / hypothesis))
 
 
-def _merged(*layers: dict[str, Any]) -> dict[str, Any]:
+def _parameter_files(folder: Path) -> list[DictConfig]:
+    """The parameter files of one environment folder, read as YAML, not yet resolved.
+
+    Read without a Kedro loader on purpose: each loader registers its ``globals``
+    resolver process-wide, so a second one would make the run's catalog resolve
+    with that loader's environment.
+    """
+    files = sorted({path for pattern in PARAMETER_PATTERNS for path in folder.glob(pattern)})
+    return [OmegaConf.load(f) for f in files if f.is_file() and f.suffix in YAML_SUFFIXES]
+
+
+def _merged(*layers: Any) -> dict[str, Any]:
     """Nested dicts merged as Kedro's soft merge does: keys deep, lists replaced whole."""
     return OmegaConf.to_container(OmegaConf.merge(*layers), resolve=True)
 
@@ -106,17 +113,17 @@ def study_plan() -> StudyParams | None:
     """
     project = find_kedro_project(Path.cwd()) or Path.cwd()
     conf_source = project / settings.CONF_SOURCE
-    if not conf_source.is_dir():
+    envs = [settings.CONFIG_LOADER_ARGS["base_env"], os.environ.get("KEDRO_ENV")]
+    layers = [
+        layer
+        for env in envs
+        if env and (conf_source / env).is_dir()
+        for layer in _parameter_files(conf_source / env)
+    ]
+    merged = OmegaConf.merge(*layers) if layers else OmegaConf.create()
+    if "study" not in merged:
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        loader = OmegaConfigLoader(
-            conf_source=str(conf_source),
-            env=os.environ.get("KEDRO_ENV"),
-            **settings.CONFIG_LOADER_ARGS,
-        )
-    study = loader["parameters"].get("study")
-    return None if study is None else _validated(study)
+    return _validated(OmegaConf.to_container(merged.study, resolve=True))
 
 
 def _validated(study: dict[str, Any]) -> StudyParams:
