@@ -30,11 +30,12 @@ pytestmark = [
 
 
 class _Flowchart(HTMLParser):
-    """The task nodes and the layer names that kedro-viz drew in its flowchart."""
+    """The task nodes, collapsed namespaces and layer names that kedro-viz drew in its flowchart."""
 
     def __init__(self) -> None:
         super().__init__()
         self.task_nodes: set[str] = set()
+        self.namespaces: set[str] = set()
         self.layers: list[str] = []
         self._in_layer_name = False
 
@@ -43,6 +44,8 @@ class _Flowchart(HTMLParser):
         classes = (attributes.get("class") or "").split()
         if tag == "g" and "pipeline-node--task" in classes:
             self.task_nodes.add(attributes["data-node-fullname"] or "")
+        if tag == "g" and "pipeline-node--modularPipeline" in classes:
+            self.namespaces.add(attributes["data-node-fullname"] or "")
         self._in_layer_name = tag == "li" and "pipeline-layer-name" in classes
 
     def handle_data(self, data: str) -> None:
@@ -147,5 +150,33 @@ def test_built_site_draws_the_nodes_of_every_pipeline_on_its_layers(
         if nodes <= registered["__default__"]:
             drawn = default.task_nodes
         else:  # a pipeline outside the default one is drawn in its own view
-            drawn = _rendered(f"{served_site}?pid={name}", tmp_path / "chromium").task_nodes
+            view = _rendered(f"{served_site}?pid={name}", tmp_path / "chromium")
+            drawn = _drawn_nodes(view, nodes)
         assert nodes <= drawn, f"pipeline {name}: {sorted(nodes - drawn)} are not drawn"
+
+
+def _drawn_nodes(flowchart: _Flowchart, nodes: set[str]) -> set[str]:
+    """The nodes drawn as themselves or inside the collapsed group of their top namespace."""
+    return flowchart.task_nodes | {
+        node for node in nodes if "." in node and node.split(".")[0] in flowchart.namespaces
+    }
+
+
+def test_the_study_draws_each_hypothesis_as_one_collapsed_group(
+    served_site: str, project_copy: Path, tmp_path: Path
+):
+    study_nodes = _registered_pipelines(project_copy)["study"]
+    top_namespaces = {node.split(".")[0] for node in study_nodes if "." in node}
+    drawn = _rendered(f"{served_site}?pid=study", tmp_path / "chromium")
+    # base's study lists base and focal_dice, and the base and mixed ensembles.
+    assert (
+        drawn.namespaces
+        == top_namespaces
+        == {
+            "base",
+            "focal_dice",
+            "base_ensemble",
+            "mixed_ensemble",
+        }
+    )
+    assert not any("." in node for node in drawn.task_nodes)
