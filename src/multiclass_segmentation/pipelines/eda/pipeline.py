@@ -18,95 +18,68 @@ from .nodes import (
     suggest_class_weights,
 )
 
+STATISTICS = {split: f"eda_statistics_{split}" for split in SPLITS}
+CLASSES = {"classes": "params:classes"}
+EDA = {"eda": "params:eda"}
+
 
 def create_pipeline(**kwargs) -> Pipeline:
-    statistics = {split: f"eda_statistics_{split}" for split in SPLITS}
-    validated = {split: f"validated_{split}" for split in SPLITS}
-    classes = {"classes": "params:classes"}
-    eda = {"eda": "params:eda"}
-    return Pipeline(
-        [
-            *(
-                Node(
-                    func=compute_split_statistics,
-                    inputs=[
-                        f"validated_{split}",
-                        "params:dataset",
-                        "params:classes",
-                        "params:eda",
-                    ],
-                    outputs=f"eda_statistics_{split}",
-                    name=f"compute_{split}_statistics_node",
-                )
-                for split in SPLITS
-            ),
-            Node(
-                func=suggest_class_weights,
-                inputs=["eda_statistics_train", "params:classes", "params:eda"],
-                outputs="suggested_class_weights",
-                name="suggest_class_weights_node",
-            ),
-            Node(
-                func=build_eda_report,
-                inputs={
-                    **classes,
-                    **eda,
-                    "class_weights": "suggested_class_weights",
-                    **statistics,
-                },
-                outputs="eda_report",
-                name="build_eda_report_node",
-                tags="reports",
-            ),
-            Node(
-                func=render_eda_markdown,
-                inputs="eda_report",
-                outputs="eda_report_md",
-                name="render_eda_markdown_node",
-                tags="reports",
-            ),
-            Node(
-                func=plot_image_sizes,
-                inputs=statistics,
-                outputs="eda_image_sizes_figure",
-                name="plot_image_sizes_node",
-                tags="figures",
-            ),
-            Node(
-                func=plot_class_pixels,
-                inputs={**classes, **statistics},
-                outputs="eda_class_pixels_figure",
-                name="plot_class_pixels_node",
-                tags="figures",
-            ),
-            Node(
-                func=plot_objects_per_image,
-                inputs={**classes, **eda, **statistics},
-                outputs="eda_objects_per_image_figure",
-                name="plot_objects_per_image_node",
-                tags="figures",
-            ),
-            Node(
-                func=plot_object_sizes,
-                inputs={**classes, **eda, **statistics},
-                outputs="eda_object_sizes_figure",
-                name="plot_object_sizes_node",
-                tags="figures",
-            ),
-            Node(
-                func=plot_cooccurrence,
-                inputs={**classes, **statistics},
-                outputs="eda_cooccurrence_figure",
-                name="plot_cooccurrence_node",
-                tags="figures",
-            ),
-            Node(
-                func=plot_sample_grid,
-                inputs={**classes, **eda, "dataset": "params:dataset", **validated},
-                outputs="eda_samples_figure",
-                name="plot_sample_grid_node",
-                tags="figures",
-            ),
-        ],
-        tags=["eda"],
+    return Pipeline([*_statistics_nodes(), *_report_nodes(), *_figure_nodes()], tags=["eda"])
+
+
+def _statistics_nodes() -> list[Node]:
+    per_split = [
+        Node(
+            func=compute_split_statistics,
+            inputs=[f"validated_{split}", "params:dataset", "params:classes", "params:eda"],
+            outputs=f"eda_statistics_{split}",
+            name=f"compute_{split}_statistics_node",
+        )
+        for split in SPLITS
+    ]
+    class_weights = Node(
+        func=suggest_class_weights,
+        inputs=["eda_statistics_train", "params:classes", "params:eda"],
+        outputs="suggested_class_weights",
+        name="suggest_class_weights_node",
     )
+    return [*per_split, class_weights]
+
+
+def _report_nodes() -> list[Node]:
+    return [
+        Node(
+            func=build_eda_report,
+            inputs={**CLASSES, **EDA, "class_weights": "suggested_class_weights", **STATISTICS},
+            outputs="eda_report",
+            name="build_eda_report_node",
+            tags="reports",
+        ),
+        Node(
+            func=render_eda_markdown,
+            inputs="eda_report",
+            outputs="eda_report_md",
+            name="render_eda_markdown_node",
+            tags="reports",
+        ),
+    ]
+
+
+def _figure_nodes() -> list[Node]:
+    validated = {split: f"validated_{split}" for split in SPLITS}
+    # figure node function -> (its inputs, the catalog entry it draws)
+    figures = {
+        plot_image_sizes: (STATISTICS, "eda_image_sizes_figure"),
+        plot_class_pixels: ({**CLASSES, **STATISTICS}, "eda_class_pixels_figure"),
+        plot_objects_per_image: ({**CLASSES, **EDA, **STATISTICS}, "eda_objects_per_image_figure"),
+        plot_object_sizes: ({**CLASSES, **EDA, **STATISTICS}, "eda_object_sizes_figure"),
+        plot_cooccurrence: ({**CLASSES, **STATISTICS}, "eda_cooccurrence_figure"),
+        plot_sample_grid: (
+            {**CLASSES, **EDA, "dataset": "params:dataset", **validated},
+            "eda_samples_figure",
+        ),
+    }
+    return [
+        Node(func=plot, inputs=inputs, outputs=output, name=f"{plot.__name__}_node", tags="figures")
+        for plot, (inputs, output) in figures.items()
+    ]
