@@ -86,20 +86,7 @@ def statistics_of_pairs(
 
     for image_id, image, mask in pairs:
         ids.append(image_id)
-        if image.shape[:2] != mask.shape:
-            raise BadInputError(
-                f"Image '{image_id}' is {image.shape[:2]} but its mask is {mask.shape}; "
-                "re-run data_validation."
-            )
-        counts = np.bincount(mask.ravel(), minlength=num_classes)[:num_classes]
-        ignored = int(np.count_nonzero(mask == classes.ignore_index))
-        if counts.sum() + ignored != mask.size:
-            unknown = sorted(set(np.unique(mask).tolist()) - {*classes.ids, classes.ignore_index})
-            raise BadInputError(
-                f"Mask of '{image_id}' holds values {unknown} that are neither class ids "
-                f"{list(classes.ids)} nor classes.ignore_index {classes.ignore_index}; "
-                "fix `classes` in parameters.yml or re-run data_validation."
-            )
+        counts, ignored = _class_counts(image_id, image, mask, classes)
         present = counts > 0
         class_pixels += counts
         ignore_pixels += ignored
@@ -132,6 +119,27 @@ def statistics_of_pairs(
         channel_squared_sum=channel_squared_sum,
         channel_pixels=sum(h * w for h, w in image_sizes),
     )
+
+
+def _class_counts(
+    image_id: str, image: np.ndarray, mask: np.ndarray, classes: ClassesParams
+) -> tuple[np.ndarray, int]:
+    """Pixels per class id and ignored pixels of a mask that fits its image and the classes."""
+    if image.shape[:2] != mask.shape:
+        raise BadInputError(
+            f"Image '{image_id}' is {image.shape[:2]} but its mask is {mask.shape}; "
+            "re-run data_validation."
+        )
+    counts = np.bincount(mask.ravel(), minlength=classes.num_classes)[: classes.num_classes]
+    ignored = int(np.count_nonzero(mask == classes.ignore_index))
+    if counts.sum() + ignored != mask.size:
+        unknown = sorted(set(np.unique(mask).tolist()) - {*classes.ids, classes.ignore_index})
+        raise BadInputError(
+            f"Mask of '{image_id}' holds values {unknown} that are neither class ids "
+            f"{list(classes.ids)} nor classes.ignore_index {classes.ignore_index}; "
+            "fix `classes` in parameters.yml or re-run data_validation."
+        )
+    return counts, ignored
 
 
 def channel_statistics(*statistics: SplitStatistics) -> dict[str, list[float]]:
