@@ -56,7 +56,8 @@ def test_the_summary_table_has_a_row_per_hypothesis_and_ensemble_the_best_marked
 
 def test_the_intro_counts_hypotheses_seeds_and_ensembles():
     assert study_seeds.intro(seed_study()).startswith(
-        "The study trained 2 hypotheses (base, focal) over 2 seeds (42, 43) and built 1 ensemble "
+        "The study trained 2 hypotheses (base over 2 seeds (42, 43); focal over 2 seeds (42, 43)) "
+        "and built 1 ensemble "
         "(base_ensemble); the best, **base_ensemble**, is chosen by mean val mDice (never by "
         "test), intervals are 95% confidence intervals, and one run is one draw"
     )
@@ -66,7 +67,8 @@ def test_the_intro_counts_hypotheses_seeds_and_ensembles():
     study["summary"]["base"]["runs"] = ["base.seed_42"]
     del study["runs"]["base.seed_43"], study["runs"]["focal.seed_43"]
     assert study_seeds.intro(study).startswith(
-        "The study trained 2 hypotheses (base, focal) over 1 seed (42) and built no ensemble;"
+        "The study trained 2 hypotheses (base over 1 seed (42); focal over 1 seed (42)) and "
+        "built no ensemble;"
     )
 
 
@@ -76,7 +78,7 @@ def test_the_comparisons_say_in_words_which_differences_are_real():
         "base",
         "test fg mDice",
         "+0.020 [-0.004, +0.044]",
-        "not shown: the 95% interval includes 0",
+        "may be noise",
     ]
     # Real: the interval excludes 0 (test mDice against both); not: it includes 0.
     assert study_seeds.comparison_sentence(seed_study(), 3) == (

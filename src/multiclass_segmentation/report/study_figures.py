@@ -30,6 +30,10 @@ def study_seeds_figure(study: dict) -> Figure:
             range(len(names)),
             [f"{n}\n(best)" if n == study.get("best") else n for n in names],
             fontsize=9,
+            # Long names (base_ensemble, mixed_ensemble) side by side would overlap.
+            rotation=20,
+            ha="right",
+            rotation_mode="anchor",
         )
         for tick, name in zip(ax.get_xticklabels(), names, strict=True):
             if name == study.get("best"):

@@ -61,17 +61,21 @@ def kinds(study: dict) -> tuple[list[str], list[str]]:
     return [name for name in summary if name not in ensembles], ensembles
 
 
-def seeds_of(study: dict) -> list[int]:
-    """Every seed of the study's runs, in increasing order."""
-    return sorted(
-        {run["seed"] for run in study.get("runs", {}).values() if run.get("seed") is not None}
-    )
+def seeds_of(study: dict, hypothesis: str) -> list[int]:
+    """The seeds of one hypothesis's runs, in increasing order."""
+    runs = study.get("runs", {})
+    seeds = {runs.get(run, {}).get("seed") for run in study["summary"][hypothesis].get("runs", [])}
+    return sorted(seed for seed in seeds if seed is not None)
 
 
 def intro(study: dict) -> str:
-    """How many hypotheses, seeds and ensembles; how the best is chosen; what intervals mean."""
+    """Which hypotheses over which seeds, which ensembles; how the best is chosen; what
+    intervals mean."""
     hypotheses, ensembles = kinds(study)
-    seeds = seeds_of(study)
+    trained = "; ".join(
+        f"{name} over {plural(len(seeds), 'seed', 'seeds')} ({', '.join(map(str, seeds))})"
+        for name, seeds in ((name, seeds_of(study, name)) for name in hypotheses)
+    )
     built = (
         f"built {plural(len(ensembles), 'ensemble', 'ensembles')} ({', '.join(ensembles)})"
         if ensembles
@@ -79,8 +83,7 @@ def intro(study: dict) -> str:
     )
     return (
         f"The study trained {plural(len(hypotheses), 'hypothesis', 'hypotheses')} "
-        f"({', '.join(hypotheses)}) over {plural(len(seeds), 'seed', 'seeds')} "
-        f"({', '.join(map(str, seeds))}) and {built}; the best, **{study.get('best')}**, is "
+        f"({trained}) and {built}; the best, **{study.get('best')}**, is "
         f"chosen by {study.get('best_selected_by') or 'mean val mDice'} (never by test), "
         f"intervals are {level(study.get('confidence', 0.95))} confidence intervals, and one "
         "run is one draw: a single seed's score can be luck, so read the means and intervals."
@@ -111,14 +114,15 @@ def summary_table(study: dict, digits: int) -> dict[str, list]:
 
 
 def comparison_rows(study: dict, digits: int) -> list[list[Any]]:
-    """best | other | metric | difference [CI] | verdict, one row per comparison."""
+    """best | other | metric | difference [CI] | real or noise, one row per comparison; the
+    sentence after the table says it in words."""
     return [
         [
             c["best"],
             c["other"],
             metric_label(c["metric"]),
             estimate(c.get("difference"), c.get("ci_low"), c.get("ci_high"), digits, sign=True),
-            c.get("verdict", "-"),
+            "real" if is_real(c) else "may be noise",
         ]
         for c in study.get("comparisons", [])
     ]
