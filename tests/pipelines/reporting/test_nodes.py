@@ -319,7 +319,7 @@ def test_report_with_a_study_shows_it_before_the_sweeps_and_renumbers_them():
     ) in lines
     assert "### Paired comparisons (test images, bootstrap, seeds pooled)" in lines
     assert "| best | other | metric | difference [CI] | verdict |" in lines
-    assert ("| base_ensemble | base | test mDice | +0.015 [+0.006, +0.024] | real |") in lines
+    assert "| base_ensemble | base | test mDice | +0.015 [+0.006, +0.024] | real |" in lines
     assert (
         "| base_ensemble | focal | test fg mDice | +0.027 [-0.001, +0.055] | may be noise |"
     ) in lines
