@@ -5,7 +5,14 @@ from kedro.pipeline import Pipeline
 
 # The order in which the default pipeline runs them; Kedro orders nodes by
 # their catalog dependencies, this list only decides which pipelines join.
-DEFAULT_PIPELINES = ("data_validation", "eda", "training", "evaluation", "reporting")
+DEFAULT_PIPELINES = (
+    "data_validation",
+    "eda",
+    "training",
+    "evaluation",
+    "robustness",
+    "reporting",
+)
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -347,3 +347,60 @@ def test_study_names_a_run_without_metrics():
 
     with pytest.raises(ValueError, match=r"base\.seed_42"):
         summarise_study({}, plan)
+
+
+# --- the shift benchmark in a study ---------------------------------------------------------
+
+
+def robustness_of(scale: list, corrupted: list, figures: dict) -> dict:
+    """A run's robustness.json: a close-up scoring ``scale`` and one noise cell scoring
+    ``corrupted`` on each of the 3 test images, and its summary ``figures``."""
+
+    def view(family: str, level: float, image: list) -> dict:
+        return {
+            "family": family,
+            "level": level,
+            "per_image_dice": [{"id": key, "dice": None, "confusion": image} for key in IDS],
+        }
+
+    summary = {"val": {"scale_mdice": figures["val"], "mpc": figures["val"]}, "test": figures}
+    return {
+        "summary": summary,
+        "views": {
+            "test": {
+                "closeup_40": view("scale", 0.4, scale),
+                "noise_1": view("noise", 1, corrupted),
+            }
+        },
+    }
+
+
+def test_study_compares_hypotheses_on_the_shifted_views():
+    runs = {
+        "base.seed_1": run_metrics("base", 0.80, 1.0, PERFECT),
+        "jitter.seed_1": run_metrics("jitter", 0.79, 1.0, PERFECT),
+    }
+    figures = {"val": 0.5, "scale_mdice": 0.8, "mpc": 1.0, "rpc": 1.0}
+    robustness = {
+        "base.seed_1": robustness_of(NOISY, PERFECT, figures),
+        "jitter.seed_1": robustness_of(PERFECT, NOISY, {**figures, "scale_mdice": 1.0}),
+    }
+    plan = {"hypotheses": {"base": ["base.seed_1"], "jitter": ["jitter.seed_1"]}}
+
+    study = summarise_study(runs, plan, samples=200, robustness=robustness)
+
+    assert study["runs"]["jitter.seed_1"]["test_scale_mdice"] == 1.0
+    assert study["runs"]["base.seed_1"]["val_mpc"] == 0.5
+    assert study["summary"]["jitter"]["test_scale_mdice"]["mean"] == 1.0
+    found = {c["metric"]: c for c in study["comparisons"] if c["other"] == "jitter"}
+    # base is best on val; on the close-up its pooled confusion is NOISY (mDice 0.8) and
+    # jitter's PERFECT (1.0); on the noise cell the other way round.
+    assert found["test_scale_mdice"]["difference"] == pytest.approx(0.8 - 1.0)
+    assert found["test_mpc"]["difference"] == pytest.approx(1.0 - 0.8)
+    assert found["test_scale_mdice"]["verdict"].startswith("real: jitter is better")
+
+
+def test_study_names_a_run_without_robustness_scores():
+    runs = {"base.seed_1": run_metrics("base", 0.80, 1.0, PERFECT)}
+    with pytest.raises(ValueError, match=r"\['base.seed_1'\] have no robustness"):
+        summarise_study(runs, {"hypotheses": {"base": ["base.seed_1"]}}, samples=10, robustness={})

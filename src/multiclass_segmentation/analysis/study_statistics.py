@@ -26,10 +26,16 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from multiclass_segmentation.analysis.robustness import view_confusions, view_names
+
 # Resampled (image count) rows per chunk: bounds the bootstrap's memory to a few tens of MB.
 _BOOTSTRAP_CELLS = 2_000_000
 _RUN_NAME = re.compile(r"^(?P<hypothesis>.+)\.seed_(?P<seed>-?\d+)$")
 _METRICS = ("val_mdice", "val_fg_mdice", "test_mdice", "test_fg_mdice")
+# Figures of the shift benchmark (robustness.json's summary per split), and the views each
+# paired comparison resamples: the scale views, or every corruption cell (mPC).
+ROBUSTNESS_METRICS = ("val_scale_mdice", "val_mpc", "test_scale_mdice", "test_mpc", "test_rpc")
+ROBUSTNESS_COMPARISONS = {"test_scale_mdice": "scale", "test_mpc": "corruption"}
 
 
 def seed_interval(values: Sequence[float], confidence: float = 0.95) -> dict[str, Any]:
@@ -149,30 +155,39 @@ def paired_bootstrap(
     background_id: int = 0,
     foreground_only: bool = False,
 ) -> dict[str, Any]:
-    """Paired bootstrap of mDice(a) - mDice(b) over images; a and b are (n, k, k), same images.
+    """Paired bootstrap of mDice(a) - mDice(b) over images; a and b hold the same images.
 
-    ``difference`` is the mDice of a's confusions summed over all images minus b's. Each of
-    ``samples`` resamples draws n image indices with replacement, the same for a and b, and
-    recomputes the difference; ``ci_low`` / ``ci_high`` are its (1 -+ confidence)/2
-    percentiles (resamples whose difference is undefined are left out). Deterministic for a
-    ``seed``. Returns {"difference", "ci_low", "ci_high", "confidence", "samples", "images"};
-    undefined values are None.
+    a and b are (n, k, k) per-image confusions, or (n, cells, k, k) for a score that is
+    the mean over cells (views, corruption severities) of each cell's mDice, as mPC is.
+    ``difference`` is that score of a's confusions summed over all images minus b's. Each
+    of ``samples`` resamples draws n image indices with replacement, the same for a and b,
+    and recomputes the difference; ``ci_low`` / ``ci_high`` are its (1 -+ confidence)/2
+    percentiles (resamples whose difference is undefined are left out). Deterministic for
+    a ``seed``. Returns {"difference", "ci_low", "ci_high", "confidence", "samples",
+    "images"}; undefined values are None.
     """
-    a = np.asarray(confusions_a, dtype=np.float64)
-    b = np.asarray(confusions_b, dtype=np.float64)
-    if a.shape != b.shape or a.ndim != 3 or a.shape[0] == 0:
-        raise ValueError(f"need two (n, k, k) stacks of the same images, got {a.shape}, {b.shape}")
-    n, k = a.shape[0], a.shape[1]
+    a, b = _as_cells(confusions_a), _as_cells(confusions_b)
+    if a.shape != b.shape or a.ndim != 4 or a.shape[0] == 0:
+        raise ValueError(
+            "need two (n, k, k) or (n, cells, k, k) stacks of the same images, "
+            f"got {np.shape(confusions_a)}, {np.shape(confusions_b)}"
+        )
+    n, cells, k = a.shape[0], a.shape[1], a.shape[2]
+
+    def score(summed: np.ndarray) -> np.ndarray:
+        return _mean_over_cells(mdice_of_confusions(summed, background_id, foreground_only))
 
     def difference(summed_a: np.ndarray, summed_b: np.ndarray) -> np.ndarray:
-        mdice_a = mdice_of_confusions(summed_a, background_id, foreground_only)
-        return mdice_a - mdice_of_confusions(summed_b, background_id, foreground_only)
+        return score(summed_a) - score(summed_b)
 
-    flat_a, flat_b = a.reshape(n, k * k), b.reshape(n, k * k)
+    flat_a, flat_b = a.reshape(n, cells * k * k), b.reshape(n, cells * k * k)
     resampled = np.concatenate(
         [np.empty(0)]
         + [
-            difference((counts @ flat_a).reshape(-1, k, k), (counts @ flat_b).reshape(-1, k, k))
+            difference(
+                (counts @ flat_a).reshape(-1, cells, k, k),
+                (counts @ flat_b).reshape(-1, cells, k, k),
+            )
             for counts in _resample_counts(np.random.default_rng(seed), n, samples)
         ]
     )
@@ -185,6 +200,21 @@ def paired_bootstrap(
         "samples": int(samples),
         "images": int(n),
     }
+
+
+def _as_cells(confusions: np.ndarray) -> np.ndarray:
+    """float64 (n, cells, k, k): a (n, k, k) stack is one cell."""
+    matrix = np.asarray(confusions, dtype=np.float64)
+    return matrix[:, None] if matrix.ndim == 3 else matrix
+
+
+def _mean_over_cells(scores: np.ndarray) -> np.ndarray:
+    """The mean over the last axis of the defined (non-NaN) scores; NaN where none is."""
+    defined = ~np.isnan(scores)
+    count = defined.sum(axis=-1)
+    total = np.where(defined, scores, 0.0).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def _resample_counts(rng: np.random.Generator, n: int, samples: int) -> Iterator[np.ndarray]:
@@ -232,6 +262,7 @@ def summarise_study(
     samples: int = 10000,
     seed: int = 0,
     background_id: int = 0,
+    robustness: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The ``study`` section of results.json from the runs' metrics and the study's plan.
 
@@ -242,14 +273,22 @@ def summarise_study(
     first in the plan), and its test confusions, summed over its seeds and images, are
     compared (``paired_bootstrap``, mDice and fg_mDice) with every other entry's; so a
     comparison's ``difference`` is the pooled mDice's, not the seed means'.
+
+    ``robustness`` (run name -> robustness.json) adds the shift benchmark's figures
+    (``ROBUSTNESS_METRICS``) to the runs and summaries, and comparisons of the best with
+    every other entry on the scale views' mean mDice and on mPC, images resampled alike.
     """
     entries = _plan_entries(plan)
     rows = _run_rows(runs, entries)
+    metrics = _METRICS
+    if robustness is not None:
+        _add_robustness_rows(rows, robustness)
+        metrics = (*_METRICS, *ROBUSTNESS_METRICS)
     summary = {
         entry: {
             "kind": "ensemble" if entry in plan.get("ensembles", {}) else "single",
             "runs": list(names),
-            **{key: _interval_of(rows, names, key, confidence) for key in _METRICS},
+            **{key: _interval_of(rows, names, key, confidence) for key in metrics},
         }
         for entry, names in entries.items()
     }
@@ -263,6 +302,8 @@ def summarise_study(
         if other != best
         for metric in ("test_mdice", "test_fg_mdice")
     ]
+    if robustness is not None:
+        comparisons += _robustness_comparisons(robustness, entries, pooled, best, options)
     ensembles = {
         name: _ensemble_section(name, spec, runs, rows, options)
         for name, spec in plan.get("ensembles", {}).items()
@@ -276,6 +317,61 @@ def summarise_study(
         "comparisons": comparisons,
         "ensembles": ensembles,
     }
+
+
+def _add_robustness_rows(
+    rows: dict[str, dict[str, Any]], robustness: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Each run's shift figures (``ROBUSTNESS_METRICS``) in its row; a missing run is named."""
+    missing = [name for name in rows if name not in robustness]
+    if missing:
+        raise ValueError(f"the plan's runs {missing} have no robustness scores")
+    for name, row in rows.items():
+        summaries = robustness[name].get("summary") or {}
+        for key in ROBUSTNESS_METRICS:
+            split, figure = key.split("_", 1)
+            row[key] = (summaries.get(split) or {}).get(figure)
+
+
+def _robustness_comparisons(
+    robustness: Mapping[str, Mapping[str, Any]],
+    entries: Mapping[str, list[str]],
+    pooled: Mapping[str, tuple[list[str], np.ndarray]],
+    best: str,
+    options: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """The best against every other entry on each shift figure, test images resampled."""
+    first = robustness[entries[best][0]]["views"]["test"]
+    comparisons = []
+    for metric, kind in ROBUSTNESS_COMPARISONS.items():
+        names = view_names(first, kind)
+        if not names:
+            continue
+        stacks = {
+            entry: (pooled[entry][0], _pooled_views(robustness, runs, names, pooled[entry][0]))
+            for entry, runs in entries.items()
+        }
+        comparisons += [
+            {
+                "best": best,
+                "other": other,
+                "metric": metric,
+                **_paired(stacks[best], stacks[other], (best, other), False, options),
+            }
+            for other in entries
+            if other != best
+        ]
+    return comparisons
+
+
+def _pooled_views(
+    robustness: Mapping[str, Mapping[str, Any]],
+    runs: Sequence[str],
+    names: Sequence[str],
+    ids: Sequence[str],
+) -> np.ndarray:
+    """Per-image, per-view test confusions summed over ``runs`` (the seeds pooled)."""
+    return sum(view_confusions(robustness[run]["views"]["test"], names, ids) for run in runs)
 
 
 def _plan_entries(plan: Mapping[str, Any]) -> dict[str, list[str]]:

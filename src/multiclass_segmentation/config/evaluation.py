@@ -26,3 +26,6 @@ class EvaluationParams(StrictModel):
     # (auto: the usable CPU cores; 0: in the evaluation process).
     batch_size: int = Field(8, ge=1)
     num_workers: NonNegativeInt | Literal["auto"] = "auto"
+    # Labelled sets from elsewhere (name -> folder holding img/ and labels/), validated by
+    # data validation's rules and scored at their own resolution by the robustness pipeline.
+    external_sets: dict[str, str] = Field(default_factory=dict)

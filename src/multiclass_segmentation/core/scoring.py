@@ -8,6 +8,7 @@ time; ``study_results`` keeps one entry per hypothesis and picks the best.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ import torch
 
 from multiclass_segmentation.analysis.model_selection import best_hypothesis
 from multiclass_segmentation.analysis.objects import label_objects
-from multiclass_segmentation.config.common import ClassesParams, DatasetParams
+from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.config.evaluation import EvaluationParams
 from multiclass_segmentation.core.data import ManifestDataset, build_loader, collate_as_lists
 from multiclass_segmentation.core.metrics import (
@@ -30,14 +31,15 @@ from multiclass_segmentation.core.segmenter import Segmenter
 def predictions(
     segmenter: Segmenter,
     manifest: pd.DataFrame,
-    dataset: DatasetParams,
+    root: str | Path,
     evaluation: EvaluationParams,
 ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
-    """(id, predicted mask, true mask) of each pair, each at its image's original size."""
+    """(id, predicted mask, true mask) of each pair in ``manifest``'s order, each at its
+    image's original size; the manifest's paths are relative to ``root``."""
     if torch.cuda.is_available():
         segmenter.to("cuda")
     loader = build_loader(
-        ManifestDataset(dataset.root, manifest["image"], manifest["mask"]),
+        ManifestDataset(root, manifest["image"], manifest["mask"]),
         batch_size=evaluation.batch_size,
         num_workers=evaluation.num_workers,
         collate_fn=collate_as_lists,

@@ -10,7 +10,7 @@ import numpy as np
 from multiclass_segmentation.analysis.model_selection import best_epoch
 from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.config.reporting import ReportingParams
-from multiclass_segmentation.report import conclusion, study_seeds
+from multiclass_segmentation.report import conclusion, robustness, study_seeds
 from multiclass_segmentation.report.format import label
 from multiclass_segmentation.report.render import render
 from multiclass_segmentation.report.setup import SETUP_COLUMNS, differing_parameters, setup
@@ -109,10 +109,15 @@ def training_summaries(histories: dict[str, list[dict]]) -> dict[str, dict]:
     return summaries
 
 
-def section_numbers(with_study: bool) -> dict[str, int]:
-    """The numbers of the sections after the error analysis (6): the study's only when
-    results.json has one, so the report without a study is numbered as before."""
-    names = ["study", "sweeps", "conclusion"] if with_study else ["sweeps", "conclusion"]
+def section_numbers(with_robustness: bool, with_study: bool) -> dict[str, int]:
+    """The numbers of the sections after the error analysis (6): robustness's and the
+    study's only when results.json has them."""
+    names = [
+        *(["robustness"] if with_robustness else []),
+        *(["study"] if with_study else []),
+        "sweeps",
+        "conclusion",
+    ]
     return {name: 7 + index for index, name in enumerate(names)}
 
 
@@ -120,6 +125,9 @@ def study_report_markdown(
     study: Study, classes: ClassesParams, target_mdice: float, reporting: ReportingParams
 ) -> str:
     """The study report: one section per stage of the study, then the conclusion."""
+    shift = robustness.section(
+        study.results.get("hypotheses", {}), study.ranked, study.best, reporting.score_digits
+    )
     return render(
         "study_report.md.j2",
         study=study,
@@ -142,7 +150,8 @@ def study_report_markdown(
         ),
         training=training_summaries(study.histories),
         seeds=study_seeds.section(study.results.get("study"), reporting.score_digits),
-        sections=section_numbers(bool(study.results.get("study"))),
+        shift=shift,
+        sections=section_numbers(shift is not None, bool(study.results.get("study"))),
         target_sentence=conclusion.target_sentence(study, target_mdice, reporting.score_digits),
         confusion_pairs=conclusion.confusion_pairs,
         bullets=conclusion.bullets(study, classes, target_mdice, reporting.score_digits),

@@ -28,9 +28,15 @@ METRIC_LABELS = {
     "val_fg_mdice": "val fg mDice",
     "test_mdice": "test mDice",
     "test_fg_mdice": "test fg mDice",
+    "val_scale_mdice": "val scale-view mDice",
+    "val_mpc": "val mPC",
+    "test_scale_mdice": "test scale-view mDice",
+    "test_mpc": "test mPC",
+    "test_rpc": "test rPC",
 }
-# The summary table's score columns, in order.
+# The summary table's score columns, in order; the shift benchmark's when the study has them.
 TABLE_METRICS = ("val_mdice", "test_mdice", "test_fg_mdice")
+SHIFT_METRICS = ("val_scale_mdice", "val_mpc", "test_scale_mdice", "test_mpc", "test_rpc")
 
 
 def metric_label(metric: str) -> str:
@@ -94,19 +100,21 @@ def summary_table(study: dict, digits: int) -> dict[str, list]:
     """One row per hypothesis and ensemble: kind, runs, and mean [CI] of each table metric."""
     confidence = level(study.get("confidence", 0.95))
     best = study.get("best")
+    first = next(iter(study.get("summary", {}).values()), {})
+    metrics = [*TABLE_METRICS, *(m for m in SHIFT_METRICS if m in first)]
     return {
         "header": [
             "hypothesis",
             "kind",
             "runs",
-            *(f"{metric_label(m)} mean [{confidence} CI]" for m in TABLE_METRICS),
+            *(f"{metric_label(m)} mean [{confidence} CI]" for m in metrics),
         ],
         "rows": [
             [
                 name + (" (best)" if name == best else ""),
                 summary.get("kind", "-"),
                 len(summary.get("runs", [])),
-                *(mean_interval(summary.get(m), digits) for m in TABLE_METRICS),
+                *(mean_interval(summary.get(m), digits) for m in metrics),
             ]
             for name, summary in study.get("summary", {}).items()
         ],

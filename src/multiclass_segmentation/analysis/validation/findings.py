@@ -176,14 +176,19 @@ def validation_report(
     }
 
 
-def failure_message(report: dict, params: DataValidationParams) -> str | None:
-    """What failed: each check with severity error and its files; None when none failed."""
+def failure_message(
+    report: dict, params: DataValidationParams, report_path: str | None = None
+) -> str | None:
+    """What failed: each check with severity error and its files; None when none failed.
+
+    ``report_path`` names the saved report (default: ``params.report_path``).
+    """
     by_check = group_by_check(report["findings"], "error")
     if not by_check:
         return None
     lines = [
         f"Data validation of the dataset at '{report['dataset_root']}' failed "
-        f"{len(by_check)} check(s); the full report is {params.report_path} "
+        f"{len(by_check)} check(s); the full report is {report_path or params.report_path} "
         "(and the JSON next to it):"
     ]
     for check, findings in by_check.items():

@@ -407,9 +407,10 @@ def _mask_class_counts(masks: list[MaskFacts], classes: ClassesParams) -> dict:
 
 
 def file_path(split: str, file: FileRef) -> str:
-    """A file's path relative to the dataset root."""
+    """A file's path relative to the dataset root; an external set (split "") has no
+    split folder."""
     folder, partition = file
-    return f"{folder}/{split}/{partition}"
+    return "/".join(part for part in (folder, split, partition) if part)
 
 
 def _size(facts: ImageFacts | MaskFacts) -> str:

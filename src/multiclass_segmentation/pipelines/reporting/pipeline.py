@@ -13,13 +13,13 @@ from .nodes import (
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    # The nodes read study_results and eda_report, so in a session that also runs
-    # the other pipelines the report is built after their outputs.
+    # The nodes read results.json as the robustness pipeline leaves it, and eda_report,
+    # so in a session that also runs the other pipelines the report is built after them.
     return Pipeline(
         [
             Node(
                 func=select_latest_runs,
-                inputs=["reporting_json_files", "study_results", "eda_report"],
+                inputs=["reporting_json_files", "study_results_with_robustness", "eda_report"],
                 outputs=["latest_metrics", "latest_training_histories", "latest_sweep_summaries"],
                 name="select_latest_runs_node",
             ),
@@ -32,7 +32,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=plot_scores_comparison,
-                inputs=["study_results", "params:classes", "params:evaluation"],
+                inputs=["study_results_with_robustness", "params:classes", "params:evaluation"],
                 outputs=f"{SCORES_FIGURE}_figure",
                 name="plot_scores_comparison_node",
                 tags="figures",
@@ -42,7 +42,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs={
                     "validation_report": "data_validation_report",
                     "eda_report": "eda_report",
-                    "study_results": "study_results",
+                    "study_results": "study_results_with_robustness",
                     "metrics": "latest_metrics",
                     "histories": "latest_training_histories",
                     "sweeps": "latest_sweep_summaries",

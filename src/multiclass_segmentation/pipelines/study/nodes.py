@@ -29,14 +29,17 @@ def assemble_ensemble(
 
 
 def summarise_study(
-    previous: dict[str, Any], study: StudyParams, classes: ClassesParams, *metrics: dict[str, Any]
+    previous: dict[str, Any], study: StudyParams, classes: ClassesParams, *scores: dict[str, Any]
 ) -> tuple[dict[str, Any], Figure]:
     """results.json with its ``study`` section, and the figure of every run's scores.
 
-    ``metrics`` come in the pipeline's order: every hypothesis's seeds, then the ensembles.
+    ``scores`` are every run's metrics, then every run's robustness.json, each in the
+    pipeline's order: every hypothesis's seeds, then the ensembles.
     """
     ensembles = [e.name for e in study.ensembles]
     names = [run_name(h, s) for h, s in study.runs()] + ensembles
+    if len(scores) != 2 * len(names):
+        raise ValueError(f"{len(names)} runs need metrics and robustness, got {len(scores)}")
     plan = {
         "hypotheses": {
             h: [run_name(h, s) for s in study.seeds_of(h)] for h in study.hypothesis_names
@@ -47,11 +50,12 @@ def summarise_study(
         },
     }
     summary = study_statistics.summarise_study(
-        dict(zip(names, metrics, strict=True)),
+        dict(zip(names, scores[: len(names)], strict=True)),
         plan,
         confidence=study.comparison.confidence,
         samples=study.comparison.bootstrap_samples,
         seed=study.comparison.seed,
         background_id=classes.background_id,
+        robustness=dict(zip(names, scores[len(names) :], strict=True)),
     )
     return {**previous, "study": summary}, study_seeds_figure(summary)

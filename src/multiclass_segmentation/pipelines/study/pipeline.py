@@ -12,25 +12,39 @@ from kedro.pipeline import Node, Pipeline
 from multiclass_segmentation.config.study import run_name
 from multiclass_segmentation.integrations.tracking import NAMESPACE_TASK_TAG
 from multiclass_segmentation.io.study_config import STUDY_RUNS, study_plan
-from multiclass_segmentation.pipelines import data_validation, eda, evaluation, reporting, training
+from multiclass_segmentation.pipelines import (
+    data_validation,
+    eda,
+    evaluation,
+    reporting,
+    robustness,
+    training,
+)
 from multiclass_segmentation.report.study_seeds import STUDY_SEEDS_FIGURE
 
 from .nodes import assemble_ensemble, summarise_study
 
-# Inputs every run shares, outside the namespaces: data validation's and the EDA's outputs.
+# Inputs every run shares, outside the namespaces: data validation's and the EDA's outputs,
+# the shifted views and the external sets.
 SHARED_INPUTS = {
     "validated_train",
     "validated_val",
     "validated_test",
     "suggested_class_weights",
+    "shift_views",
+    "external_sets",
 }
-SHARED_PARAMETERS = {"params:dataset", "params:classes"}
+SHARED_PARAMETERS = {"params:dataset", "params:classes", "params:robustness"}
 
 
 def _scoring() -> Pipeline:
-    """Evaluation's split scores and metrics, without the figures and results.json."""
-    return evaluation.create_pipeline().only_nodes(
-        "evaluate_val_node", "evaluate_test_node", "assemble_metrics_node"
+    """Evaluation's split scores and metrics, then the shift benchmark's robustness.json;
+    without the figures and results.json."""
+    return (
+        evaluation.create_pipeline().only_nodes(
+            "evaluate_val_node", "evaluate_test_node", "assemble_metrics_node"
+        )
+        + robustness.scoring_pipeline()
     )
 
 
@@ -73,11 +87,12 @@ def _ensemble_pipeline(name: str, members: list[str]) -> Pipeline:
         inputs={
             "validated_val": "validated_val",
             "validated_test": "validated_test",
+            "shift_views": "shift_views",
+            "external_sets": "external_sets",
             "trained_model": f"{name}.trained_model",
         },
         parameters={
-            "params:dataset": "params:dataset",
-            "params:classes": "params:classes",
+            **{p: p for p in SHARED_PARAMETERS},
             "params:evaluation": f"params:{STUDY_RUNS}.{name}.evaluation",
             "params:hypothesis": f"params:{STUDY_RUNS}.{name}.hypothesis",
         },
@@ -97,6 +112,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "params:study",
             "params:classes",
             *(f"{name}.metrics" for name in names),
+            *(f"{name}.robustness" for name in names),
         ],
         outputs=["study_results", f"{STUDY_SEEDS_FIGURE}_figure"],
         name="summarise_study_node",
@@ -110,9 +126,15 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         tags=["study"],
     )
+    # The report reads results.json as summarise_study leaves it.
+    report = Pipeline(
+        reporting.create_pipeline(),
+        inputs={"study_results_with_robustness": "study_results"},
+    )
     return (
         data_validation.create_pipeline()
         + eda.create_pipeline()
+        + robustness.shared_inputs_pipeline()
         + runs
-        + reporting.create_pipeline()
+        + report
     )
