@@ -11,7 +11,7 @@ import torch
 
 from multiclass_segmentation.core.metrics import (
     confusion_matrix,
-    per_image_dice,
+    mean_dice,
     scores_from_confusion,
 )
 
@@ -139,16 +139,20 @@ def test_scores_need_one_name_per_class():
         scores_from_confusion(np.eye(3, dtype=np.int64), ("background", "cat"))
 
 
-def test_per_image_dice_averages_the_classes_the_image_shows():
+def test_mean_dice_averages_the_classes_the_image_shows():
     # classes present: background (Dice 4/5) and cat (Dice 2/3); dog is absent from both.
     # background: truth 3, predicted 2, TP 2 -> 4/5; cat: truth 1, predicted 2, TP 1 -> 2/3
     target = np.array([[0, 0], [0, 1]], dtype=np.uint8)
     pred = np.array([[0, 0], [1, 1]], dtype=np.uint8)
 
-    assert per_image_dice(pred, target, 3, IGNORE) == pytest.approx((4 / 5 + 2 / 3) / 2)
+    confusion = confusion_matrix(torch.from_numpy(pred), torch.from_numpy(target), 3, IGNORE)
+    assert mean_dice(confusion) == pytest.approx((4 / 5 + 2 / 3) / 2)
 
 
-def test_per_image_dice_of_a_fully_ignored_image_is_nan():
+def test_mean_dice_of_a_fully_ignored_image_is_nan():
     target = np.full((2, 2), IGNORE, dtype=np.uint8)
 
-    assert math.isnan(per_image_dice(np.zeros((2, 2), np.uint8), target, 3, IGNORE))
+    confusion = confusion_matrix(
+        torch.zeros((2, 2), dtype=torch.uint8), torch.from_numpy(target), 3, IGNORE
+    )
+    assert math.isnan(mean_dice(confusion))

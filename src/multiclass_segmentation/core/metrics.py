@@ -31,9 +31,19 @@ def confusion_matrix(
             f"prediction shape {tuple(pred.shape)} differs from target shape "
             f"{tuple(target.shape)}; pass class ids (argmax of the logits), not logits"
         )
+    if pred.device.type == "cpu":
+        # numpy's bincount: torch's CPU kernels wake their thread pool for every small mask,
+        # which on a busy 2-core machine took 0.11 s per 256 x 256 mask against 0.4 ms here.
+        as_numpy = (array.numpy().astype(np.int64) for array in (pred, target))
+        return torch.from_numpy(_pair_counts(*as_numpy, num_classes, ignore_index, np.bincount))
+    return _pair_counts(pred.long(), target.long(), num_classes, ignore_index, torch.bincount)
+
+
+def _pair_counts(pred, target, num_classes: int, ignore_index: int, bincount):
+    """(num_classes, num_classes) counts of (truth, prediction) over the non-ignored pixels of
+    two int64 numpy arrays or torch tensors; ValueError for values outside the class ids."""
     valid = target != ignore_index
-    target = target[valid].long()
-    pred = pred[valid].long()
+    target, pred = target[valid], pred[valid]
     out_of_range = (target < 0) | (target >= num_classes) | (pred < 0) | (pred >= num_classes)
     if bool(out_of_range.any()):
         raise ValueError(
@@ -41,7 +51,7 @@ def confusion_matrix(
             f"(and ignore_index {ignore_index}), e.g. target "
             f"{target[out_of_range][:5].tolist()}, prediction {pred[out_of_range][:5].tolist()}"
         )
-    counts = torch.bincount(target * num_classes + pred, minlength=num_classes * num_classes)
+    counts = bincount(target * num_classes + pred, minlength=num_classes * num_classes)
     return counts.reshape(num_classes, num_classes)
 
 
@@ -104,16 +114,9 @@ def scores_from_confusion(
     }
 
 
-def per_image_dice(
-    pred: np.ndarray, target: np.ndarray, num_classes: int, ignore_index: int
-) -> float:
-    """Mean Dice of one image over the classes present in its prediction or target; NaN if none."""
-    confusion = confusion_matrix(
-        torch.as_tensor(np.asarray(pred)),
-        torch.as_tensor(np.asarray(target)),
-        num_classes,
-        ignore_index,
-    )
+def mean_dice(confusion: np.ndarray | torch.Tensor) -> float:
+    """Mean Dice over the classes present in a confusion matrix's truth or prediction; NaN
+    if none."""
     return float(_nanmean(_dice_per_class(_as_counts(confusion))))
 
 

@@ -22,7 +22,7 @@ from multiclass_segmentation.config.evaluation import EvaluationParams
 from multiclass_segmentation.core.data import ManifestDataset, build_loader, collate_as_lists
 from multiclass_segmentation.core.metrics import (
     confusion_matrix,
-    per_image_dice,
+    mean_dice,
     scores_from_confusion,
 )
 from multiclass_segmentation.core.segmenter import Segmenter
@@ -70,13 +70,13 @@ def score_predictions(
     }
     for image_id, prediction, mask in items:
         image_confusion = confusion_matrix(
-            torch.from_numpy(prediction).long(),
-            torch.from_numpy(mask).long(),
+            torch.from_numpy(prediction),
+            torch.from_numpy(mask),
             classes.num_classes,
             classes.ignore_index,
         )
         confusion += image_confusion
-        dice = per_image_dice(prediction, mask, classes.num_classes, classes.ignore_index)
+        dice = mean_dice(image_confusion)
         # An image whose pixels are all ignored has no Dice: None keeps the JSON valid.
         # Its confusion lets a study resample images (paired bootstrap) and rescore the split.
         per_image.append(

@@ -127,9 +127,13 @@ def section(
     if not overview["rows"]:
         return None
     scored = [h for h in ranked if entries[h].get("robustness")]
+    families = {h: family_table(entries[h]["robustness"], digits) for h in scored}
+    first = families[scored[0]]
     return {
         "overview": overview,
-        "families": {h: family_table(entries[h]["robustness"], digits) for h in scored},
+        "family_count": len(first["rows"]),
+        "severity_count": max(len(first["header"]) - 2, 0),
+        "families": families,
         "hypotheses": scored,
         "figures": FIGURES,
         "weakest": weakest_sentence(entries, best, digits),
