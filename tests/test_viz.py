@@ -19,7 +19,7 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 KEDRO = Path(sys.executable).with_name("kedro")
 # The layers of the default pipeline, top to bottom, as the catalog assigns them.
-DEFAULT_LAYERS = ["raw", "primary", "feature", "models", "reporting"]
+DEFAULT_LAYERS = ["raw", "primary", "feature", "model_input", "models", "reporting"]
 
 pytestmark = [
     pytest.mark.slow,
