@@ -80,7 +80,9 @@ def test_every_hypothesis_environment_builds_over_base(tmp_path: Path):
     hypotheses = sorted(
         p.name for p in (project / "conf").iterdir() if p.name not in {"base", "local", "demo"}
     )
-    assert {"focal", "focal_dice", "strong_aug", "adamw_wd"} <= set(hypotheses)
+    assert {"focal", "focal_dice", "strong_aug", "adamw_wd", "scale_jitter", "photometric"} <= set(
+        hypotheses
+    )
     loader = StudyConfigLoader(
         conf_source=str(project / "conf"),
         base_env="base",

@@ -112,7 +112,14 @@ def test_results_json_keeps_every_run_and_the_statistics(project: Path):
     best = max(study["summary"], key=lambda n: study["summary"][n]["val_mdice"]["mean"])
     assert study["best"] == best
     assert {c["other"] for c in study["comparisons"]} == {*HYPOTHESES, ENSEMBLE} - {best}
+    # Every run's shift benchmark: its own robustness.json, its figures, the comparisons.
+    robustness = json.loads((project / REPORTING / "study/base/seed_1/robustness.json").read_text())
+    assert study["runs"]["base.seed_1"]["test_mpc"] == robustness["summary"]["test"]["mpc"]
+    assert study["summary"]["base"]["test_scale_mdice"]["n"] == 2
+    metrics = {c["metric"] for c in study["comparisons"]}
+    assert metrics == {"test_mdice", "test_fg_mdice", "test_scale_mdice", "test_mpc"}
     report = (project / REPORTING / "report.md").read_text()
+    assert "test mPC mean [95% CI]" in report
     assert "Study: hypotheses over seeds" in report
     assert (project / REPORTING / "figures/study_seeds.png").is_file()
 
