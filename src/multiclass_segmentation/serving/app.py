@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -57,6 +58,7 @@ class ServiceSettings:
     max_pixels: int = 40_000_000
     overlay_alpha: float = 0.5
     api_key: str | None = None
+    worker_threads: int = 8
 
 
 class ReloadInProgressError(RuntimeError):
@@ -107,6 +109,9 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync endpoints run in this many threads; predictions run one at a time anyway,
+        # and each waiting thread holds a decoded image (anyio's default is 40).
+        to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         holder.load_in_background(settings.choice.version)
         loop = asyncio.get_running_loop()
         # SIGHUP reloads the latest version, as `POST /reload` does (main thread only).
