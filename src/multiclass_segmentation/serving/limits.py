@@ -17,10 +17,6 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     """Answers 413 with a JSON error for a request body over ``max_bytes``."""
 
@@ -37,27 +33,27 @@ class BodySizeLimit:
             await _json_error(send, 413, self._message(declared.decode("latin-1")))
             return
         received = 0
-        started = False
+        over_limit = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, over_limit
+            if over_limit:
+                return {"type": "http.disconnect"}
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                raise _BodyTooLarge
+                # The app sees the client leave; whatever it answers becomes the 413 below.
+                over_limit = True
+                return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replacing_send(message: Message) -> None:
+            if not over_limit:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await _json_error(send, 413, self._message(f"more than {self.max_bytes:,}"))
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if started:
-                raise
-            await _json_error(send, 413, self._message(f"more than {self.max_bytes:,}"))
+        await self.app(scope, counting_receive, replacing_send)
 
     def _message(self, size: str) -> str:
         return f"the request body has {size} bytes; the limit is {self.max_bytes:,} bytes"
