@@ -32,7 +32,8 @@ SECOND_VERSION = "2026-01-02T00.00.00.000Z"
 
 def settings_for(models: Path, **overrides) -> ServiceSettings:
     values = {
-        "choice": ModelChoice(path=models),
+        # commands/serve exports in a subprocess (tests/commands/test_serve.py); here in-process.
+        "choice": ModelChoice(path=models, export_in_subprocess=False),
         "classes": CLASSES,
         "tta": TTA,
         "reporting_dir": models.parent.parent / "08_reporting",

@@ -52,20 +52,25 @@ def test_the_export_is_cached_beside_the_model_and_redone_when_the_weights_chang
 ):
     save_model(tmp_path, FIRST_VERSION, tiny_segmenter("first"))
     folder = tmp_path / "data/06_models/base" / FIRST_VERSION / "base"
-    path = cached_onnx(folder)
+    path = cached_onnx(folder, in_subprocess=False)
     assert path == folder / "model.onnx"
     written = path.stat().st_mtime_ns
-    assert cached_onnx(folder).stat().st_mtime_ns == written, "a valid cache is not exported again"
+    assert cached_onnx(folder, in_subprocess=False).stat().st_mtime_ns == written, (
+        "a valid cache is not exported again"
+    )
     weights = next(folder.glob("*.safetensors"))
     weights.write_bytes(weights.read_bytes()[:-1] + b"\x01")  # other weights, same size
-    cached_onnx(folder)
+    cached_onnx(folder, in_subprocess=False)
     recorded = {p.key: p.value for p in onnx.load(str(path)).metadata_props}[CHECKSUM_KEY]
     assert path.stat().st_mtime_ns != written and len(recorded) == 64
     assert sorted(p.name for p in folder.parent.iterdir()) == ["base"], "no temporary left"
 
 
 def test_onnx_runtime_and_pytorch_masks_agree(project: Path):
-    served = load_served_model(ModelChoice(project / "data/06_models/base", FIRST_VERSION), CLASSES)
+    served = load_served_model(
+        ModelChoice(project / "data/06_models/base", FIRST_VERSION, export_in_subprocess=False),
+        CLASSES,
+    )
     image = random_rgb(70, 45, seed=3)
     expected = tiny_segmenter("first").predict(image, hflip=True)
     mask = served.predict(image, TTA)
@@ -85,7 +90,7 @@ def test_an_ensemble_is_served_from_its_members_exports(tmp_path: Path):
     SegmentationModelDataset(filepath=str(models), version=Version(None, FIRST_VERSION)).save(
         ensemble
     )
-    served = load_served_model(ModelChoice(models), CLASSES)
+    served = load_served_model(ModelChoice(models, export_in_subprocess=False), CLASSES)
     # The cat member weighs 3 of 4: its softmax (near 1 for cat) wins everywhere.
     assert np.all(served.predict(random_rgb(20, 20), TTA) == 1)
     assert sorted(p.name for p in (models / FIRST_VERSION / "pair").rglob("model.onnx")) == [
@@ -95,7 +100,9 @@ def test_an_ensemble_is_served_from_its_members_exports(tmp_path: Path):
 
 
 def test_the_metrics_of_the_same_model_win_over_newer_ones(project: Path, tmp_path: Path):
-    served = load_served_model(ModelChoice(project / "data/06_models/base"), CLASSES)
+    served = load_served_model(
+        ModelChoice(project / "data/06_models/base", export_in_subprocess=False), CLASSES
+    )
 
     def write(version: str, model: dict, mdice: float) -> None:
         path = tmp_path / "metrics.json" / version / "metrics.json"
@@ -118,4 +125,6 @@ def test_a_model_of_other_classes_is_refused(project: Path):
 
     two = ClassesParams(names=("background", "cat"), ids=(0, 1), colors=("black", "red"))
     with pytest.raises(BadInputError, match="predicts classes"):
-        load_served_model(ModelChoice(project / "data/06_models/base"), two)
+        load_served_model(
+            ModelChoice(project / "data/06_models/base", export_in_subprocess=False), two
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,8 @@ class ModelChoice:
     runtime: Runtime = "onnx"
     device: str = "cpu"
     threads: int | None = None
+    # Export in a process of its own (see cached_onnx); the tests export in-process, faster.
+    export_in_subprocess: bool = True
 
 
 @dataclass
@@ -107,14 +110,25 @@ def resolve_model_folder(path: Path, version: str | None) -> tuple[Path, str]:
     return path / chosen / path.name, chosen
 
 
-def cached_onnx(folder: Path) -> Path:
+def cached_onnx(folder: Path, in_subprocess: bool = True) -> Path:
     """``folder``/model.onnx, exported now unless it exists and was made from these weights."""
     path = Path(folder) / ONNX_FILE
     checksum = model_checksum(folder)
     if path.is_file() and _export_checksum(path) == checksum:
         return path
     logger.info("Exporting %s to ONNX (%s)", folder, path.name)
-    return export_onnx(load_model_folder(folder), path, extra_metadata={CHECKSUM_KEY: checksum})
+    if not in_subprocess:
+        _export(Path(folder), path, checksum)
+        return path
+    # In a process of its own: the export holds the PyTorch model and torch.export's graphs
+    # (1 GB more resident memory for the default model), which the service would keep.
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        pool.apply(_export, (Path(folder), path, checksum))
+    return path
+
+
+def _export(folder: Path, path: Path, checksum: str) -> None:
+    export_onnx(load_model_folder(folder), path, extra_metadata={CHECKSUM_KEY: checksum})
 
 
 def _export_checksum(path: Path) -> str | None:
@@ -129,7 +143,8 @@ def _export_checksum(path: Path) -> str | None:
 def _onnx_segmenter(folder: Path, choice: ModelChoice) -> LabelsFromProbabilities:
     metadata = ensemble_metadata(folder)
     if metadata is None:
-        return OnnxSegmenter.from_file(cached_onnx(folder), choice.device, choice.threads)
+        onnx_file = cached_onnx(folder, choice.export_in_subprocess)
+        return OnnxSegmenter.from_file(onnx_file, choice.device, choice.threads)
     return EnsembleSegmenter(
         members=[_onnx_segmenter(folder / name, choice) for name in metadata["members"]],
         weights=metadata["weights"],
