@@ -211,6 +211,38 @@ def raw_onnx(onnx_path: Path, images: dict[int, bytes], repeats: int) -> dict[st
     return results
 
 
+def paired_single_image(base: str, data: bytes, onnx_path: Path, rounds: int) -> dict[str, Any]:
+    """One 256 px image, served at concurrency 1 and predicted in this process, in
+    alternating blocks of 5: a busy neighbour on the CPU slows both alike."""
+    import torch
+
+    from multiclass_segmentation.core.onnx_segmenter import OnnxSegmenter
+    from multiclass_segmentation.io.imaging import rgb_array
+
+    torch.set_num_threads(1)
+    segmenter = OnnxSegmenter.from_file(onnx_path)
+    rgb = rgb_array(Image.open(io.BytesIO(data)))
+    raw, served = [], []
+    with httpx.Client(timeout=60) as client:
+        for _ in range(rounds):
+            for _ in range(5):
+                begin = time.perf_counter()
+                segmenter.predict(rgb, hflip=True)
+                raw.append(time.perf_counter() - begin)
+            for _ in range(5):
+                begin = time.perf_counter()
+                response = client.post(f"{base}/predict", files={"file": ("a.jpg", data)})
+                response.raise_for_status()
+                served.append(time.perf_counter() - begin)
+    raw_ms, served_ms = statistics.median(raw) * 1000, statistics.median(served) * 1000
+    return {
+        "requests": len(served),
+        "raw_prediction_median_ms": round(raw_ms, 1),
+        "served_p50_ms": round(served_ms, 1),
+        "ratio": round(served_ms / raw_ms, 2),
+    }
+
+
 def timed(function, repeats: int) -> dict[str, float]:
     function()  # warm-up: ONNX Runtime allocates its buffers on the first run
     times = []
@@ -239,13 +271,70 @@ def run_load(base: str, images: dict[int, bytes], quick: bool, rss) -> list[dict
     return runs
 
 
+def ratios(raw: dict[str, Any], runs: list[dict[str, Any]], paired: dict) -> dict[str, float]:
+    """The targets' ratios: served throughput at concurrency 4 (256 px) over raw ONNX
+    Runtime's, and the served p50 of one image at concurrency 1 over the raw time."""
+    (served_4,) = (
+        r for r in runs if (r["image_px"], r["concurrency"]) == (256, 4) and "purpose" not in r
+    )
+    return {
+        "throughput_c4_over_raw_prediction": round(
+            served_4["requests_per_s"] / raw["prediction_256px"]["images_per_s"], 2
+        ),
+        "throughput_c4_over_raw_network": round(
+            served_4["requests_per_s"] / raw["network_image_and_flip"]["images_per_s"], 2
+        ),
+        "p50_c1_over_raw_prediction_paired": paired["ratio"],
+    }
+
+
+def measure(base: str, server: subprocess.Popen, onnx_path: Path, quick: bool) -> dict[str, Any]:
+    """Raw ONNX Runtime, the paired single-image comparison, the load runs and the RSS."""
+    images = {size: test_image(size) for size in SIZES}
+    process = psutil.Process(server.pid)
+
+    def rss() -> float:
+        return round(process.memory_info().rss / 2**20, 1)
+
+    rss_ready = rss()
+    # ONNX Runtime and the allocator take their working memory on the first requests:
+    # growth is measured from after them.
+    for size in SIZES:
+        asyncio.run(load(base, images[size], 1, 3, None))
+    rss_start = rss()
+    raw = raw_onnx(onnx_path, images, 5 if quick else 30)
+    print(json.dumps(raw), flush=True)
+    paired = paired_single_image(base, images[256], onnx_path, 2 if quick else 12)
+    print(json.dumps(paired), flush=True)
+    runs = run_load(base, images, quick, rss)
+    done = sum(run["requests"] for run in runs) + paired["requests"]
+    total = 40 if quick else RSS_REQUESTS
+    if done < total:
+        top_up = asyncio.run(load(base, images[256], 4, total - done, None))
+        top_up.update(image_px=256, server_rss_mb=rss(), purpose="top-up to 2000")
+        runs.append(top_up)
+    rss_end = rss()
+    return {
+        "raw_onnxruntime": raw,
+        "paired_single_image_256px": paired,
+        "served": runs,
+        "ratios": ratios(raw, runs, paired),
+        "server_rss_mb": {
+            "ready": rss_ready,
+            "start": rss_start,
+            "end": rss_end,
+            "requests": sum(run["requests"] for run in runs) + paired["requests"],
+            "growth_pct": round(100 * (rss_end - rss_start) / rss_start, 1),
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
-    images = {size: test_image(size) for size in SIZES}
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as folder:
         work = Path(folder)
         models = save_model(work)
@@ -255,29 +344,7 @@ def main(argv: list[str] | None = None) -> Path:
         server = start_server(models, port, log)
         try:
             wait_ready(base, server, log)
-            process = psutil.Process(server.pid)
-
-            def rss() -> float:
-                return round(process.memory_info().rss / 2**20, 1)
-
-            rss_ready = rss()
-            # ONNX Runtime and the allocator take their working memory on the first requests:
-            # growth is measured from after them.
-            for size in SIZES:
-                asyncio.run(load(base, images[size], 1, 3, None))
-            rss_start = rss()
-            raw = raw_onnx(
-                models / VERSION / "base" / "model.onnx", images, 5 if args.quick else 30
-            )
-            print(json.dumps(raw), flush=True)
-            runs = run_load(base, images, args.quick, rss)
-            done = sum(run["requests"] for run in runs)
-            total = 40 if args.quick else RSS_REQUESTS
-            if done < total:
-                top_up = asyncio.run(load(base, images[256], 4, total - done, None))
-                top_up.update(image_px=256, server_rss_mb=rss(), purpose="top-up to 2000")
-                runs.append(top_up)
-            rss_end = rss()
+            measured = measure(base, server, models / VERSION / "base" / "model.onnx", args.quick)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -291,15 +358,7 @@ def main(argv: list[str] | None = None) -> Path:
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         },
         "model": "FPN tu-tf_efficientnet_lite2, 256 px, 3 classes; ONNX Runtime CPU; TTA hflip",
-        "raw_onnxruntime": raw,
-        "served": runs,
-        "server_rss_mb": {
-            "ready": rss_ready,
-            "start": rss_start,
-            "end": rss_end,
-            "requests": sum(run["requests"] for run in runs),
-            "growth_pct": round(100 * (rss_end - rss_start) / rss_start, 1),
-        },
+        **measured,
     }
     output = args.output or RESULTS_DIR / f"serve-{result['created'].replace(':', '-')}.json"
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -94,6 +94,8 @@ class ModelHolder:
         def run() -> None:
             try:
                 self.load(version)
+            except ReloadInProgressError as error:
+                logger.warning("Reload skipped: %s", error)
             except Exception as error:  # reported by /readyz, which stays 503 until a load works
                 logger.exception("Loading the model failed")
                 self.error = f"{type(error).__name__}: {error}"

@@ -1,8 +1,9 @@
 """An ASGI middleware that refuses request bodies over a size limit.
 
 A declared Content-Length over the limit is refused before a byte of the body is
-read; a body without one (chunked) is counted as it arrives and refused once it
-passes the limit, so no upload larger than the limit is ever held in memory.
+read; a body without one (chunked) is counted as it arrives: past the limit the
+app is told the client left (FastAPI would turn an exception into a 400) and its
+answer is replaced by the 413, so no upload larger than the limit is ever held.
 """
 
 from __future__ import annotations
