@@ -55,7 +55,7 @@ class OnnxSegmenter(LabelsFromProbabilities):
             )
         options = onnxruntime.SessionOptions()
         # ONNX Runtime's threads otherwise spin after each run, taking the cores from the
-        # pre- and post-processing that follows: 1.2-1.4x slower per image (make bench-serve).
+        # pre- and post-processing that follows: 1.3x slower per image in a profile on 2 cores.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads is not None:
             options.intra_op_num_threads = threads
