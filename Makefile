@@ -12,6 +12,7 @@ export NO_ALBUMENTATIONS_UPDATE := 1
 export MPLBACKEND := Agg
 
 .PHONY: help install data run demo study sweep test lint format viz bench bench-scale
+.PHONY: serve bench-serve
 
 help:
 	@echo "make run    - set up .venv, get the dataset, run every pipeline (kedro run)"
@@ -23,6 +24,8 @@ help:
 	@echo "make viz    - show the pipelines in kedro-viz"
 	@echo "make bench  - speed benchmarks -> benchmarks/results/<time>.json (on an idle machine)"
 	@echo "make bench-scale N=600 - time and peak memory of each stage at N and 4N images"
+	@echo "make serve  - the HTTP service and web page on 127.0.0.1:8000 (PORT=8010, SERVE_ARGS=...)"
+	@echo "make bench-serve - load benchmark of the service -> benchmarks/results/serve-<time>.json"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -85,3 +88,17 @@ N ?= 600
 SCALE_ARGS ?=
 bench-scale: install
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/run.py --scale $(N) $(SCALE_ARGS)
+
+# The HTTP service and its web page (README, Serving) for the latest model of ENV;
+# SERVE_ARGS passes more, e.g. SERVE_ARGS="--model data/06_models/<ensemble> --threads 2".
+PORT ?= 8000
+SERVE_ARGS ?=
+serve: install
+	HF_HUB_OFFLINE=1 $(BIN)/python -m multiclass_segmentation.commands.serve --env $(ENV) \
+		--port $(PORT) $(SERVE_ARGS)
+
+# The service under load at concurrency 1, 4 and 16 (256 and 1024 px images) beside raw
+# ONNX Runtime, on a random-weight model of the default architecture (README, Serving).
+BENCH_SERVE_ARGS ?=
+bench-serve: install
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/serve.py $(BENCH_SERVE_ARGS)

@@ -27,12 +27,18 @@ METADATA_KEY = "segmenter"
 DEFAULT_OPSET = 18
 
 
-def export_onnx(segmenter: Segmenter, path: Path, opset: int = DEFAULT_OPSET) -> Path:
+def export_onnx(
+    segmenter: Segmenter,
+    path: Path,
+    opset: int = DEFAULT_OPSET,
+    extra_metadata: dict[str, str] | None = None,
+) -> Path:
     """Writes the segmenter's model to ``path`` as ONNX with a dynamic batch axis.
 
     Height and width are fixed at ``segmenter.image_size``. The file is
     written under a temporary name and renamed, so a failed export leaves no
-    half-written model.
+    half-written model. ``extra_metadata`` adds string properties (e.g. the
+    checksum of the weights it was made from).
     """
     model = segmenter.model.eval()
     device = next(model.parameters()).device
@@ -57,7 +63,8 @@ def export_onnx(segmenter: Segmenter, path: Path, opset: int = DEFAULT_OPSET) ->
                 f"torch could not convert {type(model).__name__} to ONNX opset {opset} "
                 f"(it wrote opset {written}): export with opset {DEFAULT_OPSET} or newer."
             )
-        onnx.helper.set_model_props(exported, {METADATA_KEY: json.dumps(segmenter.metadata())})
+        properties = {**(extra_metadata or {}), METADATA_KEY: json.dumps(segmenter.metadata())}
+        onnx.helper.set_model_props(exported, properties)
         onnx.checker.check_model(exported)
         onnx.save(exported, str(target))
 

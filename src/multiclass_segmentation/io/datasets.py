@@ -10,7 +10,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
-import segmentation_models_pytorch as smp
 import torch
 from kedro.io.core import (
     AbstractDataset,
@@ -27,10 +26,11 @@ from PIL import Image
 
 from multiclass_segmentation.core.segmenter import EnsembleSegmenter, Segmenter
 from multiclass_segmentation.io.atomic import write_atomically
-
-SEGMENTER_METADATA = "segmenter.json"
-# An ensemble's folder: its weights and members, each member a single model's folder.
-ENSEMBLE_METADATA = "ensemble.json"
+from multiclass_segmentation.io.model_folder import (
+    ENSEMBLE_METADATA,
+    SEGMENTER_METADATA,
+    load_model_folder,
+)
 
 
 class DecodedImageDataset(ImageDataset):
@@ -85,32 +85,10 @@ class SegmentationModelDataset(AbstractVersionedDataset[Segmenter, Segmenter]):
         return Path(self._get_load_path())
 
     def load(self) -> Segmenter | EnsembleSegmenter:
-        return _load_segmenter(self.saved_folder())
+        return load_model_folder(self.saved_folder())
 
     def save(self, data: Segmenter | EnsembleSegmenter) -> None:
         write_atomically(Path(self._get_save_path()), lambda folder: _write_segmenter(data, folder))
-
-
-def _load_segmenter(folder: Path) -> Segmenter | EnsembleSegmenter:
-    if (folder / ENSEMBLE_METADATA).is_file():
-        metadata = json.loads((folder / ENSEMBLE_METADATA).read_text(encoding="utf-8"))
-        return EnsembleSegmenter(
-            members=[_load_segmenter(folder / name) for name in metadata["members"]],
-            weights=metadata["weights"],
-            hypothesis=metadata["hypothesis"],
-            info=metadata["info"],
-        )
-    with open(folder / SEGMENTER_METADATA, encoding="utf-8") as file:
-        metadata = json.load(file)
-    return Segmenter(
-        model=smp.from_pretrained(str(folder)),
-        class_names=metadata["class_names"],
-        image_size=metadata["image_size"],
-        mean=tuple(metadata["mean"]),
-        std=tuple(metadata["std"]),
-        hypothesis=metadata["hypothesis"],
-        info=metadata.get("info", {}),
-    )
 
 
 def _write_segmenter(data: Segmenter | EnsembleSegmenter, folder: Path) -> None:
