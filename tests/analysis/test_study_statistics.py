@@ -404,3 +404,17 @@ def test_study_names_a_run_without_robustness_scores():
     runs = {"base.seed_1": run_metrics("base", 0.80, 1.0, PERFECT)}
     with pytest.raises(ValueError, match=r"\['base.seed_1'\] have no robustness"):
         summarise_study(runs, {"hypotheses": {"base": ["base.seed_1"]}}, samples=10, robustness={})
+
+
+def test_a_study_without_shifted_val_summarises_the_test_figures_only():
+    runs = {"base.seed_1": run_metrics("base", 0.80, 1.0, PERFECT)}
+    robustness = {"base.seed_1": robustness_of(NOISY, PERFECT, {"scale_mdice": 0.8, "val": 0})}
+    del robustness["base.seed_1"]["summary"]["val"]
+
+    study = summarise_study(
+        runs, {"hypotheses": {"base": ["base.seed_1"]}}, samples=10, robustness=robustness
+    )
+
+    assert study["summary"]["base"]["test_scale_mdice"]["mean"] == 0.8
+    assert "val_mpc" not in study["summary"]["base"]
+    assert study["runs"]["base.seed_1"]["val_mpc"] is None

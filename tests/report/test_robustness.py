@@ -70,3 +70,14 @@ def test_the_family_table_and_the_weakest_sentence():
 def test_without_robustness_there_is_no_section():
     assert robustness.section({"base": {}}, ["base"], "base", 3) is None
     assert robustness.section(ENTRIES, ["base"], "base", 3)["hypotheses"] == ["base"]
+
+
+def test_without_shifted_val_the_overview_has_no_val_columns():
+    test_only = {"base": {"robustness": {**ENTRIES["base"]["robustness"]}}}
+    test_only["base"]["robustness"]["summary"] = {
+        "test": ENTRIES["base"]["robustness"]["summary"]["test"]
+    }
+    table = robustness.overview_table(test_only, ["base"], 3)
+
+    assert not any(column.startswith("val ") for column in table["header"])
+    assert len(table["rows"][0]) == len(table["header"]) == 8

@@ -283,7 +283,9 @@ def summarise_study(
     metrics = _METRICS
     if robustness is not None:
         _add_robustness_rows(rows, robustness)
-        metrics = (*_METRICS, *ROBUSTNESS_METRICS)
+        # A split without shifted views (robustness.splits) has no figures to summarise.
+        scored = [k for k in ROBUSTNESS_METRICS if all(r[k] is not None for r in rows.values())]
+        metrics = (*_METRICS, *scored)
     summary = {
         entry: {
             "kind": "ensemble" if entry in plan.get("ensembles", {}) else "single",

@@ -41,6 +41,7 @@ def overview_table(entries: dict[str, dict], ranked: list[str], digits: int) -> 
     test = first["summary"].get(SPLIT, {})
     scale_views = [*_views(test, "zoomout"), *_views(test, "closeup")]
     externals = list(first.get("external", {}))
+    with_val = "val" in first["summary"]
     header = [
         "hypothesis",
         "test P (clean)",
@@ -48,18 +49,23 @@ def overview_table(entries: dict[str, dict], ranked: list[str], digits: int) -> 
         "test scale-view mDice",
         "test mPC",
         "test rPC",
-        "val scale-view mDice",
-        "val mPC",
+        *(["val scale-view mDice", "val mPC"] if with_val else []),
         *(f"{name} mDice" for name in externals),
     ]
     rows = [
-        _overview_row(h, entries[h]["robustness"], scale_views, externals, digits) for h in scored
+        _overview_row(h, entries[h]["robustness"], scale_views, externals, digits, with_val)
+        for h in scored
     ]
     return {"header": header, "rows": rows}
 
 
 def _overview_row(
-    hypothesis: str, robustness: dict, scale_views: list[str], externals: list[str], digits: int
+    hypothesis: str,
+    robustness: dict,
+    scale_views: list[str],
+    externals: list[str],
+    digits: int,
+    with_val: bool,
 ) -> list[str]:
     test = robustness["summary"].get(SPLIT, {})
     val = robustness["summary"].get("val", {})
@@ -71,8 +77,11 @@ def _overview_row(
         score(test.get("scale_mdice"), digits),
         score(test.get("mpc"), digits),
         score(test.get("rpc"), digits),
-        score(val.get("scale_mdice"), digits),
-        score(val.get("mpc"), digits),
+        *(
+            [score(val.get("scale_mdice"), digits), score(val.get("mpc"), digits)]
+            if with_val
+            else []
+        ),
         *(score(robustness["external"].get(name, {}).get("mdice"), digits) for name in externals),
     ]
 
