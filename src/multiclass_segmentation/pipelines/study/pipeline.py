@@ -24,26 +24,33 @@ from multiclass_segmentation.report.study_seeds import STUDY_SEEDS_FIGURE
 
 from .nodes import assemble_ensemble, summarise_study
 
-# Inputs every run shares, outside the namespaces: data validation's and the EDA's outputs,
-# the shifted views and the external sets.
+# Inputs every run shares, outside the namespaces: data validation's and the EDA's outputs.
 SHARED_INPUTS = {
     "validated_train",
     "validated_val",
     "validated_test",
     "suggested_class_weights",
-    "shift_views",
-    "external_sets",
 }
-SHARED_PARAMETERS = {"params:dataset", "params:classes", "params:robustness"}
+SHARED_PARAMETERS = {
+    "params:dataset",
+    "params:classes",
+    "params:robustness",
+    "params:data_validation",
+}
 
 
 def _scoring() -> Pipeline:
     """Evaluation's split scores and metrics, then the shift benchmark's robustness.json;
-    without the figures and results.json."""
+    without the figures and results.json.
+
+    Each run finds the cached views and checks the external sets itself, so that a run
+    chosen with --namespaces has them too; after the first run that is a cache hit.
+    """
     return (
         evaluation.create_pipeline().only_nodes(
             "evaluate_val_node", "evaluate_test_node", "assemble_metrics_node"
         )
+        + robustness.shared_inputs_pipeline()
         + robustness.scoring_pipeline()
     )
 
@@ -87,8 +94,6 @@ def _ensemble_pipeline(name: str, members: list[str]) -> Pipeline:
         inputs={
             "validated_val": "validated_val",
             "validated_test": "validated_test",
-            "shift_views": "shift_views",
-            "external_sets": "external_sets",
             "trained_model": f"{name}.trained_model",
         },
         parameters={
@@ -131,10 +136,4 @@ def create_pipeline(**kwargs) -> Pipeline:
         reporting.create_pipeline(),
         inputs={"study_results_with_robustness": "study_results"},
     )
-    return (
-        data_validation.create_pipeline()
-        + eda.create_pipeline()
-        + robustness.shared_inputs_pipeline()
-        + runs
-        + report
-    )
+    return data_validation.create_pipeline() + eda.create_pipeline() + runs + report
