@@ -64,6 +64,24 @@ class TrainerParams(StrictModel):
     log_every_n_steps: int = Field(10, ge=1)
 
 
+class CopyPasteParams(StrictModel):
+    """Copy-paste (Ghiasi et al., CVPR 2021): another training image's largest animal
+    pasted onto a sample at a size drawn anew, from far away to a close-up."""
+
+    # Share of the training samples that get an animal pasted.
+    p: float = Field(0.5, ge=0, le=1)
+    # The pasted animal's longer side, as a share of the sample's shorter side: drawn
+    # uniformly between the two bounds.
+    size: tuple[float, float] = (0.2, 0.9)
+
+    @model_validator(mode="after")
+    def _ordered_size(self) -> CopyPasteParams:
+        low, high = self.size
+        if not 0 < low <= high <= 1:
+            raise ValueError(f"size must hold 0 < low <= high <= 1, got {list(self.size)}")
+        return self
+
+
 class TrainingParams(StrictModel):
     model: ModelParams = Field(default_factory=ModelParams)
     image_size: int = Field(256, ge=32, multiple_of=32)
@@ -71,6 +89,8 @@ class TrainingParams(StrictModel):
     epochs: int = Field(25, ge=1)
     seed: int = 42
     augmentations: list[TransformSpec] = Field(default_factory=list)
+    # Applied before the augmentations; null: no copy-paste.
+    copy_paste: CopyPasteParams | None = None
     loss: LossParams = Field(default_factory=LossParams)
     optimizer: OptimizerParams = Field(default_factory=OptimizerParams)
     scheduler: SchedulerParams = Field(default_factory=SchedulerParams)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import albumentations as A
 import numpy as np
@@ -21,6 +21,9 @@ from torch.utils.data import DataLoader, Dataset, get_worker_info
 
 from multiclass_segmentation.core.distributed import torchrun_process
 from multiclass_segmentation.io import imaging
+
+if TYPE_CHECKING:
+    from multiclass_segmentation.core.copy_paste import ObjectDonors
 
 # Batches each worker prepares ahead on CUDA, where the GPU must never wait (torch's default: 2).
 CUDA_PREFETCH_FACTOR = 4
@@ -31,6 +34,8 @@ class ManifestDataset(Dataset):
 
     With a ``transform`` (albumentations, ending in ``ToTensorV2``) an item is its
     image and mask tensors; without one, the RGB image and mask arrays as read.
+    With ``donors`` the transform also gets their overlays for the item (copy-paste;
+    the transform then starts with ``copy_paste.paste_transform``).
     """
 
     def __init__(
@@ -39,6 +44,7 @@ class ManifestDataset(Dataset):
         image_paths: Sequence[str],
         mask_paths: Sequence[str],
         transform: A.Compose | None = None,
+        donors: ObjectDonors | None = None,
     ) -> None:
         if len(image_paths) != len(mask_paths):
             raise ValueError(f"{len(image_paths)} images but {len(mask_paths)} masks")
@@ -47,6 +53,7 @@ class ManifestDataset(Dataset):
         self.image_paths = list(image_paths)
         self.mask_paths = list(mask_paths)
         self.transform = transform
+        self.donors = donors
 
     def __len__(self) -> int:
         return len(self.image_paths)
@@ -55,8 +62,19 @@ class ManifestDataset(Dataset):
         image, mask = imaging.read_pair(self.root, self.image_paths[index], self.mask_paths[index])
         if self.transform is None:
             return image, mask
-        out = self.transform(image=image, mask=mask)
+        if self.donors is None:
+            out = self.transform(image=image, mask=mask)
+        else:
+            overlays = self.donors.overlays(index, mask.shape)
+            out = self.transform(image=image, mask=mask, overlay_metadata=overlays)
         return out["image"], out["mask"]
+
+    def reseed(self, seed: int) -> None:
+        """Reseeds the random draws of the transform and the donors (see seed_worker_transform)."""
+        if self.transform is not None:
+            self.transform.set_random_seed(seed)
+        if self.donors is not None:
+            self.donors.reseed(seed)
 
 
 def collate_as_lists(batch: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list, list]:
@@ -85,7 +103,7 @@ def resolve_num_workers(num_workers: int | Literal["auto"]) -> int:
 
 
 def seed_worker_transform(worker_id: int) -> None:
-    """Gives this DataLoader worker's albumentations pipeline a random stream of its own.
+    """Gives this DataLoader worker's albumentations pipeline (and donors) a random stream.
 
     Albumentations draws from a generator of its own that torch does not reseed,
     so forked workers would repeat each other's augmentations (measured: two
@@ -93,9 +111,9 @@ def seed_worker_transform(worker_id: int) -> None:
     ``base_seed + worker_id``, with ``base_seed`` drawn from the seeded main process.
     """
     info = get_worker_info()
-    transform = getattr(info.dataset, "transform", None)
-    if transform is not None:
-        transform.set_random_seed(info.seed % 2**32)
+    reseed = getattr(info.dataset, "reseed", None)
+    if reseed is not None:
+        reseed(info.seed % 2**32)
 
 
 def build_loader(

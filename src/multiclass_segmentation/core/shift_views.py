@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from multiclass_segmentation.analysis.objects import label_objects
+from multiclass_segmentation.analysis.objects import largest_object
 from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.config.model import TransformSpec
 from multiclass_segmentation.config.robustness import CorruptionParams, RobustnessParams
@@ -62,20 +62,6 @@ class PlannedView:
     corruption: str = ""
 
 
-def largest_object(mask: np.ndarray, classes: ClassesParams) -> np.ndarray | None:
-    """The boolean pixels of the largest foreground object (8-connected) in ``mask``, or None."""
-    best: np.ndarray | None = None
-    for class_id in classes.foreground_ids:
-        components, count = label_objects(mask, class_id)
-        if count == 0:
-            continue
-        sizes = np.bincount(components.ravel())[1:]
-        pixels = components == int(np.argmax(sizes)) + 1
-        if best is None or pixels.sum() > best.sum():
-            best = pixels
-    return best
-
-
 def closeup(
     image: np.ndarray, mask: np.ndarray, coverage: float, size: int, classes: ClassesParams
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
@@ -87,7 +73,7 @@ def closeup(
     to ``size`` x ``size``, its mask, and the share of the crop the object really
     fills; None for an image without a foreground object.
     """
-    pixels = largest_object(mask, classes)
+    pixels = largest_object(mask, classes.foreground_ids)
     if pixels is None:
         return None
     rows, cols = np.nonzero(pixels)

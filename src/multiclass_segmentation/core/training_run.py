@@ -28,6 +28,7 @@ from multiclass_segmentation.core.checkpointing import (
     callback_state,
     remove_partial_checkpoints,
 )
+from multiclass_segmentation.core.copy_paste import ObjectDonors, paste_transform
 from multiclass_segmentation.core.data import ManifestDataset, build_loader
 from multiclass_segmentation.core.distributed import (
     is_secondary_rank,
@@ -176,9 +177,20 @@ def build_loaders(
     augmentations = build_augmentations(
         training.augmentations, ignore_index=classes.ignore_index, seed=training.seed
     )
-    train_transform = A.Compose([*augmentations.transforms, *resize.transforms])
+    pasting = [paste_transform()] if training.copy_paste else []
+    train_transform = A.Compose([*pasting, *augmentations.transforms, *resize.transforms])
+    donors = None
+    if training.copy_paste:
+        donors = ObjectDonors(
+            dataset.root,
+            train["image"],
+            train["mask"],
+            classes.foreground_ids,
+            training.copy_paste,
+            seed=training.seed,
+        )
     train_loader = build_loader(
-        ManifestDataset(dataset.root, train["image"], train["mask"], train_transform),
+        ManifestDataset(dataset.root, train["image"], train["mask"], train_transform, donors),
         batch_size=training.batch_size,
         num_workers=training.num_workers,
         shuffle=True,
