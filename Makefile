@@ -12,7 +12,7 @@ export NO_ALBUMENTATIONS_UPDATE := 1
 export MPLBACKEND := Agg
 
 .PHONY: help install data run demo study sweep test lint format viz bench bench-scale
-.PHONY: serve bench-serve
+.PHONY: serve bench-serve docs
 
 help:
 	@echo "make run    - set up .venv, get the dataset, run every pipeline (kedro run)"
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-scale N=600 - time and peak memory of each stage at N and 4N images"
 	@echo "make serve  - the HTTP service and web page on 127.0.0.1:8000 (PORT=8010, SERVE_ARGS=...)"
 	@echo "make bench-serve - load benchmark of the service -> benchmarks/results/serve-<time>.json"
+	@echo "make docs   - the documentation site (docs/, mkdocs.yml) -> site/"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -102,3 +103,8 @@ serve: install
 BENCH_SERVE_ARGS ?=
 bench-serve: install
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/serve.py $(BENCH_SERVE_ARGS)
+
+# The documentation site from docs/ and mkdocs.yml; --strict: any warning (a broken link or
+# anchor, a page missing from the nav) fails the build.
+docs: install
+	$(BIN)/mkdocs build --strict --site-dir site
