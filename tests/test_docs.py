@@ -163,3 +163,10 @@ def test_readme_links_into_the_docs():
     }
     pages = {path.name for path in (ROOT / "docs").glob("*.md")} - {"index.md"}
     assert pages <= linked, f"README links to no page {sorted(pages - linked)}"
+
+
+def test_home_page_is_the_readme():
+    """docs/index.md is README.md with its links made relative to docs/: edit both."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    home = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    assert home == readme.replace("](docs/", "](")
