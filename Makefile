@@ -12,7 +12,7 @@ export NO_ALBUMENTATIONS_UPDATE := 1
 export MPLBACKEND := Agg
 
 .PHONY: help install data run demo study sweep test lint format viz bench bench-scale
-.PHONY: serve bench-serve
+.PHONY: serve bench-serve docs
 
 help:
 	@echo "make run    - set up .venv, get the dataset, run every pipeline (kedro run)"
@@ -20,12 +20,13 @@ help:
 	@echo "make data   - get the dataset into data/01_raw (keeps what is there)"
 	@echo "make demo   - run every pipeline on the synthetic demo dataset (seconds)"
 	@echo "make study  - every hypothesis x seed of parameters_study.yml, ensembles, statistics"
-	@echo "make sweep  - Optuna sweep of the training parameters of ENV (README, Sweeps)"
+	@echo "make sweep  - Optuna sweep of the training parameters of ENV (docs/sweeps.md)"
 	@echo "make viz    - show the pipelines in kedro-viz"
 	@echo "make bench  - speed benchmarks -> benchmarks/results/<time>.json (on an idle machine)"
 	@echo "make bench-scale N=600 - time and peak memory of each stage at N and 4N images"
 	@echo "make serve  - the HTTP service and web page on 127.0.0.1:8000 (PORT=8010, SERVE_ARGS=...)"
 	@echo "make bench-serve - load benchmark of the service -> benchmarks/results/serve-<time>.json"
+	@echo "make docs   - the documentation site (docs/, mkdocs.yml) -> site/"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -89,7 +90,7 @@ SCALE_ARGS ?=
 bench-scale: install
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/run.py --scale $(N) $(SCALE_ARGS)
 
-# The HTTP service and its web page (README, Serving) for the latest model of ENV;
+# The HTTP service and its web page (docs/serving.md) for the latest model of ENV;
 # SERVE_ARGS passes more, e.g. SERVE_ARGS="--model data/06_models/<ensemble> --threads 2".
 PORT ?= 8000
 SERVE_ARGS ?=
@@ -98,7 +99,12 @@ serve: install
 		--port $(PORT) $(SERVE_ARGS)
 
 # The service under load at concurrency 1, 4 and 16 (256 and 1024 px images) beside raw
-# ONNX Runtime, on a random-weight model of the default architecture (README, Serving).
+# ONNX Runtime, on a random-weight model of the default architecture (docs/serving.md).
 BENCH_SERVE_ARGS ?=
 bench-serve: install
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/serve.py $(BENCH_SERVE_ARGS)
+
+# The documentation site from docs/ and mkdocs.yml; --strict: any warning (a broken link or
+# anchor, a page missing from the nav) fails the build.
+docs: install
+	$(BIN)/mkdocs build --strict --site-dir site

@@ -7,8 +7,8 @@
 
 Training and inference each run in a subprocess of their own, so each reports
 its own peak resident memory. The GPU section runs where CUDA is available.
-Results go to benchmarks/results/<UTC time>.json (or --output); the README's
-Benchmarks section explains each field. The scale section (--scale, --scale-sizes)
+Results go to benchmarks/results/<UTC time>.json (or --output); docs/benchmarks.md
+explains each field. The scale section (--scale, --scale-sizes)
 lives in benchmarks/scale.py, which has options of its own.
 """
 

@@ -18,7 +18,7 @@ import pytest
 
 from multiclass_segmentation.commands import scratch_project
 
-# Offline and quiet wherever the tests run (see README).
+# Offline and quiet wherever the tests run (see docs/development.md).
 for _name in ("KEDRO_DISABLE_TELEMETRY", "NO_ALBUMENTATIONS_UPDATE", "HF_HUB_OFFLINE"):
     os.environ.setdefault(_name, "1")
 os.environ.setdefault("CLEARML_OFFLINE_MODE", "1")

@@ -1,7 +1,7 @@
 """torchrun across two "machines": two torchrun agents on this one, one CPU process each (gloo).
 
 Both run ``python -m multiclass_segmentation --pipelines training`` as they would
-on two machines with a shared filesystem (README, Several GPUs / machines).
+on two machines with a shared filesystem (docs/distributed.md).
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ class TorchrunHook:
                 f"{TORCHRUN_PIPELINE}): every one of the {process.world_size} processes would "
                 f"redo and save the other nodes ({', '.join(others)}). Run data_validation and "
                 "eda once before, on one machine, with plain `kedro run`, on storage every "
-                "machine reads (README, Several GPUs / machines)."
+                "machine reads (docs/distributed.md)."
             )
         if process.is_global_zero:
             return

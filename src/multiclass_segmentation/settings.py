@@ -12,7 +12,7 @@ from multiclass_segmentation.io.study_config import StudyConfigLoader
 
 # Kedro calls the last hook first: a run that the torchrun, parameter or dataset checks refuse
 # starts no ClearML task. TorchrunHook: under torchrun, only global rank 0 saves
-# (README, Several GPUs / machines).
+# (docs/distributed.md).
 HOOKS = (
     ClearMLTrackingHook(),
     SyntheticDatasetHook(),

@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--expose",
         action="store_true",
-        help="allow a --host other than localhost (README, Serving: what that exposes)",
+        help="allow a --host other than localhost (docs/serving.md: what that exposes)",
     )
     parser.add_argument("--runtime", choices=["onnx", "torch"], default="onnx")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
@@ -62,7 +62,7 @@ def check_host(host: str, expose: bool) -> None:
     if host not in LOCAL_HOSTS and not expose:
         raise BadInputError(
             f"--host {host} would serve the model beyond this machine; add --expose if you mean "
-            f"it (and set {API_KEY_VARIABLE}; README, Serving)"
+            f"it (and set {API_KEY_VARIABLE}; docs/serving.md)"
         )
 
 

@@ -145,7 +145,7 @@ def _check_processes_start_here(trainer: L.Trainer, training: TrainingParams) ->
             f"{trainer.world_size} processes that each rerun the whole `kedro run` and save "
             "their own outputs; set training.trainer.strategy to ddp_spawn, which starts "
             "them inside the training node, or launch the run with torchrun "
-            "(see README, Several GPUs / machines)."
+            "(see docs/distributed.md)."
         )
 
 

@@ -1,6 +1,6 @@
 """The FastAPI app: ``create_app(settings)``; ``commands/serve.py`` runs it under uvicorn.
 
-Endpoints (README, Serving): ``POST /predict``, ``GET /healthz``, ``GET /readyz``,
+Endpoints (docs/serving.md): ``POST /predict``, ``GET /healthz``, ``GET /readyz``,
 ``GET /model``, ``POST /reload``, the web page at ``/`` and the OpenAPI page at ``/docs``.
 The model loads in a background thread, so the process answers (503 on ``/readyz``)
 while an ONNX export runs; ``POST /reload`` or SIGHUP takes a new version without a restart.

@@ -193,7 +193,7 @@ def test_an_environment_that_no_sweep_wrote_is_never_the_best_hypothesis(project
 
 
 def _worker(project: Path, storage: str, log: Path) -> subprocess.Popen:
-    """One worker machine: the same command that README gives, in its own project copy."""
+    """One worker machine: the same command that docs/sweeps.md gives, in its own project copy."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(PROJECT_ROOT / "src"), *filter(None, [env.get("PYTHONPATH")])]
