@@ -11,12 +11,13 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export NO_ALBUMENTATIONS_UPDATE := 1
 export MPLBACKEND := Agg
 
-.PHONY: help install data run demo study sweep test lint format viz bench bench-scale
+.PHONY: help install data run demo study sweep test test-fast lint format viz bench bench-scale
 .PHONY: serve bench-serve docs
 
 help:
 	@echo "make run    - set up .venv, get the dataset, run every pipeline (kedro run)"
 	@echo "make test   - set up .venv and run the tests and the linter"
+	@echo "make test-fast - the tests without the slow, browser, postgres and torchrun ones"
 	@echo "make data   - get the dataset into data/01_raw (keeps what is there)"
 	@echo "make demo   - run every pipeline on the synthetic demo dataset (seconds)"
 	@echo "make study  - every hypothesis x seed of parameters_study.yml, ensembles, statistics"
@@ -64,6 +65,11 @@ sweep: data
 # Tests never download: the hub is offline and ClearML has no server.
 test: install
 	HF_HUB_OFFLINE=1 CLEARML_OFFLINE_MODE=1 $(BIN)/pytest
+
+# Every test but the slow and heavy ones (pyproject.toml's markers): minutes, not ten.
+FAST_TESTS := not slow and not browser and not postgres and not torchrun
+test-fast: install
+	HF_HUB_OFFLINE=1 CLEARML_OFFLINE_MODE=1 $(BIN)/pytest -m "$(FAST_TESTS)"
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 

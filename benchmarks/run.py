@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         "settings": _describe(settings),
         "training": _run_section("training", settings),
         "inference": _run_section("inference", settings),
+        "statistics": _run_section("statistics", settings),
     }
     import torch
 
@@ -637,9 +638,32 @@ def inference_section(settings: Settings) -> dict[str, Any]:
     return result
 
 
+# The study's paired bootstrap at its test split's size (120 images, 3 classes).
+BOOTSTRAP_IMAGES = 120
+BOOTSTRAP_SAMPLES = 10_000
+
+
+def statistics_section(settings: Settings) -> dict[str, Any]:
+    """Seconds of one paired bootstrap of the study's size (a test asserted this once;
+    a busy machine broke it)."""
+    import numpy as np
+
+    from multiclass_segmentation.analysis.study_statistics import paired_bootstrap
+
+    a, b = np.random.default_rng(0).integers(0, 10_000, size=(2, BOOTSTRAP_IMAGES, 3, 3))
+    started = time.perf_counter()
+    paired_bootstrap(a, b, samples=BOOTSTRAP_SAMPLES)
+    return {
+        "images": BOOTSTRAP_IMAGES,
+        "samples": BOOTSTRAP_SAMPLES,
+        "paired_bootstrap_seconds": round(time.perf_counter() - started, 3),
+    }
+
+
 SECTIONS: dict[str, Callable[[Settings], dict[str, Any]]] = {
     "training": training_section,
     "inference": inference_section,
+    "statistics": statistics_section,
     "gpu": gpu_section,
 }
 
@@ -663,6 +687,11 @@ def _summary(report: dict[str, Any]) -> str:
     for where, error in report["inference"].get("errors", {}).items():
         lines.append(f"inference {where} failed: {error.splitlines()[0]}")
     lines.append(f"inference peak RSS {report['inference']['peak_rss_mb']} MB")
+    statistics = report["statistics"]
+    lines.append(
+        f"statistics one paired bootstrap ({statistics['images']} images, "
+        f"{statistics['samples']} samples): {statistics['paired_bootstrap_seconds']} s"
+    )
     gpu = report["gpu"]
     if gpu["available"]:
         lines.append(

@@ -23,6 +23,10 @@ for _name in ("KEDRO_DISABLE_TELEMETRY", "NO_ALBUMENTATIONS_UPDATE", "HF_HUB_OFF
     os.environ.setdefault(_name, "1")
 os.environ.setdefault("CLEARML_OFFLINE_MODE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Kedro's own logging, not conf/logging.yml: the project's sends its loggers past pytest's
+# caplog and writes logs/ into the repository (tests/test_logging_config.py reads it).
+_KEDRO = Path(importlib.util.find_spec("kedro").origin).parent
+os.environ.setdefault("KEDRO_LOGGING_CONFIG", str(_KEDRO / "framework/project/rich_logging.yml"))
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Where runs of the demo environment write in a project copy (conf/demo/globals.yml).

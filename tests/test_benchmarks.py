@@ -86,6 +86,7 @@ def test_quick_benchmark_reports_every_measurement(tmp_path: Path):
         assert set(inference[batch]["first_call_seconds"]) == INFERENCE_VARIANTS
         assert inference[batch]["best"] in INFERENCE_VARIANTS
     assert report["gpu"]["available"] is False or report["gpu"]["device"]
+    assert report["statistics"]["paired_bootstrap_seconds"] > 0
     sections = {name: report[name] for name in ("training", "inference", "gpu")}
     numbers = list(_numbers(sections, "report"))
     assert len(numbers) >= 25

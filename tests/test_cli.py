@@ -102,6 +102,18 @@ def test_a_missing_dataset_folder_and_a_bad_parameter_end_with_their_message_alo
     _assert_message_alone(result, "Parameter validation failed", "batch_size")
 
 
+def test_a_pipeline_run_before_the_ones_that_feed_it_names_them_in_one_line(tmp_path: Path):
+    project = copy_project(tmp_path)  # a fresh clone: nothing validated, no EDA yet
+
+    result = _run(project, "kedro run", "--pipelines", "sweep")
+
+    _assert_message_alone(
+        result,
+        "suggested_class_weights, validated_train, validated_val: not there yet",
+        "Run `kedro run --env demo --pipelines data_validation,eda,sweep`",
+    )
+
+
 def _command(error: Exception) -> click.Command:
     def fail(**kwargs) -> None:
         raise error

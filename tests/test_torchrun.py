@@ -110,6 +110,7 @@ def _torchrun(project: Path, node_rank: int, port: int, log: Path) -> subprocess
         )
 
 
+@pytest.mark.torchrun
 @pytest.mark.timeout(RUN_TIMEOUT_S + 120)
 def test_two_torchrun_machines_train_one_model_and_only_rank_0_saves(demo_inputs: Path):
     project = demo_inputs

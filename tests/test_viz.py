@@ -23,6 +23,7 @@ DEFAULT_LAYERS = ["raw", "primary", "feature", "model_input", "models", "reporti
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"
     ),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import CatalogProtocol, MemoryDataset
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Node, Pipeline
 
 from multiclass_segmentation.commands.synthetic import (
     SyntheticDatasetParams,
@@ -124,6 +126,101 @@ class MissingDatasetHook:
             )
 
 
+def _every_pipeline(selected: list[str] | None) -> dict[str, Pipeline]:
+    """Every registered pipeline: Kedro 1.7 builds only the selected ones for a run
+    (``--pipelines``), then builds those again for what comes after."""
+    from kedro.framework.project import pipelines  # imported here: settings imports hooks
+
+    pipelines.set_requested(None)
+    try:
+        return dict(pipelines.items())
+    finally:
+        pipelines.set_requested(selected)
+
+
+def _writer_pipelines(
+    missing: set[str], pipelines: dict[str, Pipeline], exists: Callable[[str], bool]
+) -> list[str]:
+    """The registered pipelines that write ``missing``, and those that write their own
+    missing inputs in turn: for each dataset the pipeline with the fewest nodes."""
+    named = {name: p for name, p in pipelines.items() if name != "__default__"}
+    writers: list[str] = []
+    to_find, seen = sorted(missing), set(missing)
+    while to_find:
+        dataset = to_find.pop()
+        candidates = [name for name, p in named.items() if dataset in p.all_outputs()]
+        if not candidates:
+            continue
+        writer = min(candidates, key=lambda name: len(named[name].nodes))
+        if writer in writers:
+            continue
+        writers.append(writer)
+        for upstream in sorted(named[writer].inputs() - seen):
+            seen.add(upstream)
+            if not upstream.startswith("params:") and not exists(upstream):
+                to_find.append(upstream)
+    return _upstream_first(writers, named)
+
+
+def _upstream_first(names: list[str], registry: dict[str, Pipeline]) -> list[str]:
+    """``names`` ordered so that a pipeline comes after those whose outputs it reads."""
+    ordered, remaining = [], list(names)
+    while remaining:
+        feeds = {  # the remaining pipelines that read nothing another remaining one writes
+            name
+            for name in remaining
+            if not any(
+                registry[other].all_outputs() & registry[name].inputs()
+                for other in remaining
+                if other != name
+            )
+        }
+        chosen = next((name for name in remaining if name in feeds), remaining[0])
+        ordered.append(chosen)
+        remaining.remove(chosen)
+    return ordered
+
+
+class UpstreamInputHook:
+    """Stops a run, before its first node, when an input that another pipeline writes
+    is not there yet, and says which pipelines to run first.
+
+    Kedro would fail at the first node that loads it, with a traceback ending in a
+    file path (``kedro run --pipelines sweep`` on a fresh clone).
+    """
+
+    @hook_impl
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: CatalogProtocol
+    ) -> None:
+        def exists(name: str) -> bool:
+            if name not in catalog:
+                return False
+            return getattr(catalog.get(name), "loads_when_missing", False) or catalog.exists(name)
+
+        inputs = {name for name in pipeline.inputs() if not name.startswith("params:")}
+        missing = {name for name in inputs if not exists(name)}
+        if not missing:
+            return
+        registry = _every_pipeline(run_params.get("pipeline_names"))
+        writers = _writer_pipelines(missing, registry, exists)
+        if not writers:
+            return
+        written = sorted(
+            name for name in missing if any(name in registry[w].all_outputs() for w in writers)
+        )
+        # Upstream first; Kedro orders the listed pipelines' nodes itself.
+        selected = run_params.get("pipeline_names") or []
+        rerun = writers + [name for name in selected if name not in writers]
+        env = run_params.get("env")
+        command = f"kedro run{f' --env {env}' if env else ''} --pipelines {','.join(rerun)}"
+        raise MissingInputError(
+            f"{', '.join(written)}: not there yet; earlier pipelines write "
+            f"{'them' if len(written) > 1 else 'it'}. Run `{command}` (`make run` runs "
+            "every pipeline)."
+        )
+
+
 class TrainingParametersHook:
     """Stops a run that trains, before its first node, when its model or augmentations
     cannot be built (``training_run.check_buildable``).
@@ -158,3 +255,31 @@ class StudyPlanHook:
     def before_pipeline_run(self, pipeline: Pipeline, catalog: CatalogProtocol) -> None:
         if "params:study" in pipeline.inputs():
             check_study_plan(study_plan(), catalog.load("params:study"))
+
+
+class NodeProgressHook:
+    """One console line as each node starts (its place in the run) and one at the end.
+
+    Stands in for Kedro's own lines on every dataset loaded and saved and two per
+    finished node, which conf/logging.yml sends to the log file only.
+    """
+
+    def __init__(self) -> None:
+        self._total = 0
+        self._started = 0
+        self._run_started = 0.0
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Pipeline) -> None:
+        self._total, self._started = len(pipeline.nodes), 0
+        self._run_started = time.monotonic()
+
+    @hook_impl
+    def before_node_run(self, node: Node) -> None:
+        self._started += 1
+        logger.info("[%d/%d] %s", self._started, self._total, node.name)
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        minutes, seconds = divmod(round(time.monotonic() - self._run_started), 60)
+        logger.info("Ran %d nodes in %d min %02d s", self._total, minutes, seconds)

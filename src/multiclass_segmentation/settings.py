@@ -2,21 +2,25 @@
 
 from multiclass_segmentation.hooks import (
     MissingDatasetHook,
+    NodeProgressHook,
     StudyPlanHook,
     SyntheticDatasetHook,
     TorchrunHook,
     TrainingParametersHook,
+    UpstreamInputHook,
 )
 from multiclass_segmentation.integrations.tracking import ClearMLTrackingHook
 from multiclass_segmentation.io.study_config import StudyConfigLoader
 
-# Kedro calls the last hook first: a run that the torchrun, parameter or dataset checks refuse
+# Kedro calls the last hook first: a run that the torchrun, parameter or input checks refuse
 # starts no ClearML task. TorchrunHook: under torchrun, only global rank 0 saves
 # (docs/distributed.md).
 HOOKS = (
+    NodeProgressHook(),
     ClearMLTrackingHook(),
     SyntheticDatasetHook(),
     MissingDatasetHook(),
+    UpstreamInputHook(),
     TrainingParametersHook(),
     StudyPlanHook(),
     TorchrunHook(),

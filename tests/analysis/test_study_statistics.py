@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -151,16 +150,6 @@ def test_bootstrap_is_paired_so_shared_image_difficulty_cancels():
 def test_bootstrap_refuses_different_image_sets():
     with pytest.raises(ValueError, match="same images"):
         paired_bootstrap(A_IMAGES, B_IMAGES[:2])
-
-
-def test_bootstrap_of_a_study_size_takes_well_under_a_second():
-    rng = np.random.default_rng(0)
-    a, b = rng.integers(0, 10_000, size=(2, 120, 3, 3))
-
-    start = time.perf_counter()
-    paired_bootstrap(a, b, samples=10_000)
-
-    assert time.perf_counter() - start < 1.0
 
 
 def test_verdict_wording():

@@ -138,7 +138,8 @@ def test_imagenet_weights_fail_fast_when_hub_offline(monkeypatch, encoder_name):
     with pytest.raises(WeightsUnavailableError, match="efficientnet_lite") as raised:
         build_model(tiny(encoder_name=encoder_name, encoder_weights="imagenet"), num_classes=3)
 
-    assert time.monotonic() - started < 5
+    # At once rather than after the hub's retries (minutes); the bound leaves room for load.
+    assert time.monotonic() - started < 60
     assert "HF_HUB_OFFLINE" in str(raised.value)
 
 

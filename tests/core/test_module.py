@@ -1,4 +1,5 @@
-"""Losses honour the ignore value; a non-finite loss stops training with the epoch and batch."""
+"""Losses honour the ignore value; a non-finite loss stops training with the epoch and batch;
+one summary line per epoch."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 import torch
 
 from multiclass_segmentation.config.training import LossParams, OptimizerParams, SchedulerParams
-from multiclass_segmentation.core.module import SegmentationModule, build_loss
+from multiclass_segmentation.core.module import SegmentationModule, build_loss, epoch_summary
 
 
 @pytest.mark.parametrize("term", ["cross_entropy", "dice", "focal"])
@@ -69,3 +70,18 @@ def test_a_nan_loss_stops_training_naming_epoch_and_batch():
     batch = (torch.zeros(2, 3, 8, 8), torch.zeros(2, 8, 8, dtype=torch.long))
     with pytest.raises(FloatingPointError, match="nan at epoch 1, batch 7"):
         module.training_step(batch, 7)
+
+
+def test_epoch_summary_line():
+    epoch = {"epoch": 3, "train_loss": 0.41234, "val_mdice": 0.8, "val_fg_mdice": 0.7125}
+    epoch |= {"seconds": 61.6, "lr": 0.001, "val_dice": {}}
+
+    assert epoch_summary(epoch, max_epochs=40) == (
+        "Epoch 3/40: train loss 0.4123, val mDice 0.8000 (fg 0.7125), 62 s"
+    )
+
+
+def test_epoch_summary_of_an_epoch_without_validation():
+    epoch = {"epoch": 1, "train_loss": 1.5, "val_mdice": None, "val_fg_mdice": None}
+
+    assert epoch_summary(epoch | {"seconds": 9.2}, 2) == "Epoch 1/2: train loss 1.5000, 9 s"

@@ -26,9 +26,10 @@ def test_host_reachable_tells_open_from_closed_ports(closed_port):
 
         assert host_reachable("127.0.0.1", open_port, timeout_s=2)
     started = time.perf_counter()
-    assert not host_reachable("127.0.0.1", closed_port, timeout_s=2)
-    # A refused connection answers at once, without waiting for the timeout.
-    assert time.perf_counter() - started < 1
+    assert not host_reachable("127.0.0.1", closed_port, timeout_s=60)
+    # A refused connection answers at once, without waiting for the timeout (half of it
+    # leaves room for any load on the machine).
+    assert time.perf_counter() - started < 30
 
 
 def test_host_reachable_gives_up_after_the_timeout(silent_port):
@@ -36,7 +37,8 @@ def test_host_reachable_gives_up_after_the_timeout(silent_port):
 
     assert not host_reachable("127.0.0.1", silent_port, timeout_s=0.5)
 
-    assert 0.4 < time.perf_counter() - started < 2
+    # Not before the timeout; the upper bound only says it did not hang.
+    assert 0.4 < time.perf_counter() - started < 30
 
 
 @pytest.mark.parametrize("value", ["1", "true", "TRUE", "Yes", "on", " ON\n"])

@@ -78,7 +78,9 @@ def test_a_run_whose_study_differs_from_the_pipeline_is_refused():
 def test_every_hypothesis_environment_builds_over_base(tmp_path: Path):
     project = copy_project(tmp_path)
     hypotheses = sorted(
-        p.name for p in (project / "conf").iterdir() if p.name not in {"base", "local", "demo"}
+        p.name
+        for p in (project / "conf").iterdir()
+        if p.is_dir() and p.name not in {"base", "local", "demo"}
     )
     assert {"focal", "focal_dice", "strong_aug", "adamw_wd", "scale_jitter", "photometric"} <= set(
         hypotheses

@@ -24,9 +24,12 @@ CHROMIUM_ARGS = [
 # Where a screenshot of the labelled page goes, to look at (SERVE_SCREENSHOT=path.png).
 SCREENSHOT = os.environ.get("SERVE_SCREENSHOT")
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

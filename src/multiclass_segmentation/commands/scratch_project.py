@@ -25,6 +25,7 @@ def copy_project(project_root: Path, target: Path) -> Path:
         "tracking: {enabled: false}\n"
     )
     (target / "src").mkdir()
+    (target / "logs").mkdir()  # conf/logging.yml's log file goes there
     for layer in (project_root / "data").iterdir():
         if layer.is_dir():
             (target / "data" / layer.name).mkdir(parents=True)

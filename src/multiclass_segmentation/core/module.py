@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +19,8 @@ from multiclass_segmentation.config.training import (
 )
 from multiclass_segmentation.core.data import normalize_images
 from multiclass_segmentation.core.metrics import confusion_matrix, scores_from_confusion
+
+logger = logging.getLogger(__name__)
 
 
 class WeightedSumLoss(nn.Module):
@@ -205,7 +208,8 @@ def _finite(value: float | None) -> float:
 
 
 class EpochHistory(L.Callback):
-    """Per-epoch loss, learning rate, validation scores and seconds.
+    """Per-epoch loss, learning rate, validation scores and seconds, and one log line
+    per epoch (:func:`epoch_summary`) from the process that saves.
 
     Kept in the checkpoint (state_dict), so a resumed run's history has every epoch.
     """
@@ -231,9 +235,20 @@ class EpochHistory(L.Callback):
                 "seconds": round(time.perf_counter() - self._started, 2),
             }
         )
+        if trainer.is_global_zero:
+            logger.info(epoch_summary(self.epochs[-1], trainer.max_epochs))
 
     def state_dict(self) -> dict[str, Any]:
         return {"epochs": self.epochs}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.epochs = list(state_dict["epochs"])
+
+
+def epoch_summary(epoch: dict[str, Any], max_epochs: int) -> str:
+    """One line for an entry of :class:`EpochHistory`: the run's progress in a log file,
+    where no progress bar is drawn."""
+    line = f"Epoch {epoch['epoch']}/{max_epochs}: train loss {epoch['train_loss']:.4f}"
+    if epoch["val_mdice"] is not None:
+        line += f", val mDice {epoch['val_mdice']:.4f} (fg {epoch['val_fg_mdice']:.4f})"
+    return f"{line}, {epoch['seconds']:.0f} s"

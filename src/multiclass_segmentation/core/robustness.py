@@ -34,7 +34,7 @@ def score_views(
     ordered = views.sort_values(["split", "view"], kind="stable").reset_index(drop=True)
     stream = zip(
         ordered.itertuples(index=False),
-        predictions(segmenter, ordered, root, evaluation),
+        predictions(segmenter, ordered, root, evaluation, "Scoring the shifted views"),
         strict=True,
     )
     kinds = ordered.drop_duplicates(["split", "view"]).set_index(["split", "view"])
@@ -56,6 +56,5 @@ def score_manifest(
     evaluation: EvaluationParams,
 ) -> dict[str, Any]:
     """The scores of a validated manifest (an external set), each image at its own size."""
-    return score_predictions(
-        predictions(segmenter, manifest, root, evaluation), classes, evaluation
-    )
+    stream = predictions(segmenter, manifest, root, evaluation, "Scoring an external set")
+    return score_predictions(stream, classes, evaluation)

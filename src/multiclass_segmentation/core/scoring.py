@@ -26,6 +26,7 @@ from multiclass_segmentation.core.metrics import (
     scores_from_confusion,
 )
 from multiclass_segmentation.core.segmenter import Segmenter
+from multiclass_segmentation.progress import tracked
 
 
 def predictions(
@@ -33,9 +34,11 @@ def predictions(
     manifest: pd.DataFrame,
     root: str | Path,
     evaluation: EvaluationParams,
+    description: str = "Predicting",
 ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """(id, predicted mask, true mask) of each pair in ``manifest``'s order, each at its
-    image's original size; the manifest's paths are relative to ``root``."""
+    image's original size; the manifest's paths are relative to ``root``. Progress is
+    shown under ``description``."""
     if torch.cuda.is_available():
         segmenter.to("cuda")
     loader = build_loader(
@@ -45,7 +48,8 @@ def predictions(
         collate_fn=collate_as_lists,
     )
     ids = iter(manifest["id"])
-    for images, masks in loader:
+    batches = tracked(loader, f"{description} ({len(manifest)} images)", total=len(loader))
+    for images, masks in batches:
         predictions = segmenter.predict_batch(
             images, hflip=evaluation.tta.hflip, scales=evaluation.tta.scales
         )

@@ -36,6 +36,7 @@ from multiclass_segmentation.config.robustness import CorruptionParams, Robustne
 from multiclass_segmentation.core.transforms import build_augmentations
 from multiclass_segmentation.io import imaging
 from multiclass_segmentation.io.atomic import staged_path
+from multiclass_segmentation.progress import tracked
 
 SCALE_FAMILY = "scale"
 VIEWS_MANIFEST = "views.csv"
@@ -235,7 +236,8 @@ def _write_split_views(
     out: Path,
 ) -> Iterator[dict]:
     """Writes each view of each pair of one split as PNG files; yields its manifest rows."""
-    for position, pair in enumerate(manifest.itertuples(index=False)):
+    pairs = tracked(manifest.itertuples(index=False), f"Shifted views of {split}", len(manifest))
+    for position, pair in enumerate(pairs):
         image, mask = imaging.read_pair(root, pair.image, pair.mask)
         for plan in planned_views(params, position):
             made = _view_pair(image, mask, plan, str(pair.id), params, classes)

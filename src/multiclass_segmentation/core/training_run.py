@@ -15,6 +15,7 @@ from typing import Any
 import albumentations as A
 import lightning as L
 import pandas as pd
+import rich
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.strategies.launchers import _MultiProcessingLauncher
@@ -230,6 +231,16 @@ def segmentation_module(
     )
 
 
+def _hand_lightning_logs_to_the_application() -> None:
+    """Removes the stderr handler that ``import lightning`` gives its package logger, so
+    Lightning's INFO lines (seed, devices, tips) go where the application's logging
+    config sends them (conf/logging.yml: the log file), like every other library's."""
+    lightning_logger = logging.getLogger("lightning")
+    for handler in list(lightning_logger.handlers):
+        if type(handler) is logging.StreamHandler:
+            lightning_logger.removeHandler(handler)
+
+
 def _trainer(training: TrainingParams, run_folder: Path, callbacks: list[L.Callback]) -> L.Trainer:
     trainer_args = trainer_arguments(
         training.trainer.model_dump(exclude={"precision"}, exclude_none=True)
@@ -241,6 +252,9 @@ def _trainer(training: TrainingParams, run_folder: Path, callbacks: list[L.Callb
         logger=False,
         default_root_dir=run_folder,
         enable_model_summary=False,
+        # A bar on a terminal; in a log file EpochHistory's line per epoch instead of
+        # a bar redrawn into thousands of characters.
+        enable_progress_bar=rich.get_console().is_terminal,
         plugins=[AtomicCheckpointIO()],
         **trainer_args,
     )
@@ -272,6 +286,7 @@ def fit_segmenter(
     are those of :func:`resolve_class_weights`; ``extra_callbacks`` join the
     Trainer's after the checkpoints (e.g. a sweep's pruning callback).
     """
+    _hand_lightning_logs_to_the_application()
     L.seed_everything(training.seed, workers=True)
     model = build_model(training.model, classes.num_classes, input_size=training.image_size)
     module = segmentation_module(model, training, classes, class_weights)

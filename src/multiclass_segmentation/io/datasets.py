@@ -130,6 +130,9 @@ class StudyResultsDataset(AbstractDataset[dict, dict]):
     Saved atomically, since every hypothesis's evaluation rewrites it.
     """
 
+    # hooks.UpstreamInputHook: a run may read it before any evaluation wrote it.
+    loads_when_missing = True
+
     def __init__(self, *, filepath: str, metadata: dict[str, Any] | None = None) -> None:
         self._filepath = Path(filepath)
         self.metadata = metadata
@@ -238,6 +241,9 @@ class ConfEnvironmentsDataset(AbstractDataset[dict, dict]):
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path)}
+
+    def _exists(self) -> bool:
+        return self._path.is_dir()
 
     def load(self) -> dict[str, bool]:
         folders = [p for p in self._path.iterdir() if p.is_dir() and not p.name.startswith(".")]

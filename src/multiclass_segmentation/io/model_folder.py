@@ -6,7 +6,9 @@ pipeline and the HTTP service read them with ``load_model_folder``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -45,8 +47,11 @@ def load_model_folder(folder: Path) -> Segmenter | EnsembleSegmenter:
         )
     with open(folder / SEGMENTER_METADATA, encoding="utf-8") as file:
         metadata = json.load(file)
+    # huggingface_hub prints "Loading weights from local directory" at every load.
+    with contextlib.redirect_stdout(io.StringIO()):
+        model = smp.from_pretrained(str(folder))
     return Segmenter(
-        model=smp.from_pretrained(str(folder)),
+        model=model,
         class_names=metadata["class_names"],
         image_size=metadata["image_size"],
         mean=tuple(metadata["mean"]),

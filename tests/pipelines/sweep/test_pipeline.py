@@ -221,6 +221,7 @@ def _wait(runs: list[subprocess.Popen], logs: list[Path]) -> None:
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 60)
+@pytest.mark.postgres
 def test_two_workers_share_one_study_in_postgresql(project: Path, tmp_path: Path):
     machines = [shutil.copytree(project, tmp_path / f"machine{i}") for i in range(WORKERS)]
     logs = [tmp_path / f"worker{i}.log" for i in range(WORKERS)]

@@ -22,6 +22,7 @@ from PIL import Image
 
 from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.io import imaging
+from multiclass_segmentation.progress import tracked
 from multiclass_segmentation.report.format import preview
 
 Partitions = dict[str, Callable[[], Image.Image]]
@@ -224,7 +225,8 @@ def _inspect_folder(
     """
     facts: dict[str, Facts] = {}
     problems: list[Problem] = []
-    for partition, load in sorted(partitions.items()):
+    files = tracked(sorted(partitions.items()), f"Checking the files in {folder}/")
+    for partition, load in files:
         file = (folder, partition)
         image, error = _decode(load)
         if image is None:

@@ -23,6 +23,7 @@ from multiclass_segmentation.config.common import ClassesParams, DatasetParams
 from multiclass_segmentation.config.eda import EdaParams
 from multiclass_segmentation.errors import BadInputError
 from multiclass_segmentation.io import imaging
+from multiclass_segmentation.progress import tracked
 from multiclass_segmentation.report import eda_figures
 from multiclass_segmentation.report.eda import eda_markdown
 
@@ -33,10 +34,8 @@ def compute_split_statistics(
     manifest: pd.DataFrame, dataset: DatasetParams, classes: ClassesParams, eda: EdaParams
 ) -> SplitStatistics:
     """Streams the validated pairs of one split from their files (one pair in memory at a time)."""
-    pairs = (
-        (row.id, *imaging.read_pair(dataset.root, row.image, row.mask))
-        for row in manifest.itertuples()
-    )
+    rows = tracked(manifest.itertuples(), "EDA statistics", total=len(manifest))
+    pairs = ((row.id, *imaging.read_pair(dataset.root, row.image, row.mask)) for row in rows)
     return statistics_of_pairs(pairs, classes, eda)
 
 

@@ -28,7 +28,9 @@ def evaluate_split(
 ) -> dict[str, Any]:
     """Predicts and scores one validated split in batches; no prediction outlives its batch."""
     return score_predictions(
-        predictions(segmenter, manifest, dataset.root, evaluation), classes, evaluation
+        predictions(segmenter, manifest, dataset.root, evaluation, "Evaluating"),
+        classes,
+        evaluation,
     )
 
 

@@ -21,6 +21,7 @@ from multiclass_segmentation.core.segmenter import Segmenter
 from multiclass_segmentation.errors import BadInputError, MissingInputError
 from multiclass_segmentation.io.imaging import UnsupportedImageError, rgb_array
 from multiclass_segmentation.io.versions import saved_versions
+from multiclass_segmentation.progress import ProgressCounter, tracked
 from multiclass_segmentation.report.plotting import overlay_mask
 
 logger = logging.getLogger(__name__)
@@ -74,9 +75,13 @@ def output_names(image_ids: Iterable[str]) -> dict[str, str]:
 
 
 def _predicted_mask(
-    load_image: LoadImage, segmenter: Segmenter, tta: TestTimeAugmentation
+    load_image: LoadImage,
+    segmenter: Segmenter,
+    tta: TestTimeAugmentation,
+    progress: ProgressCounter,
 ) -> Image.Image:
     mask = segmenter.predict(rgb_array(load_image()), hflip=tta.hflip, scales=tta.scales)
+    progress.advance()
     return Image.fromarray(mask)
 
 
@@ -101,7 +106,7 @@ def label_images(
     names = output_names(images)
     labelled: dict[str, str] = {}
     unreadable: list[dict[str, str]] = []
-    for image_id in sorted(images):
+    for image_id in tracked(sorted(images), "Reading the input images"):
         try:
             rgb_array(images[image_id]())
         # Kedro wraps what PIL raised for this file; a mode with no RGB rule is refused too.
@@ -124,8 +129,12 @@ def label_images(
         len(unreadable),
         f" (listed in {run}/report.json)" if unreadable else "",
     )
+    # The model runs as Kedro saves each mask: the counter advances there.
+    progress = ProgressCounter("Labelling images", total=len(labelled))
     masks = {
-        f"{run}/masks/{name}": partial(_predicted_mask, images[image_id], segmenter, inference.tta)
+        f"{run}/masks/{name}": partial(
+            _predicted_mask, images[image_id], segmenter, inference.tta, progress
+        )
         for image_id, name in labelled.items()
     }
     report = {
