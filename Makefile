@@ -65,6 +65,8 @@ sweep: data
 # Tests never download: the hub is offline and ClearML has no server.
 test: install
 	HF_HUB_OFFLINE=1 CLEARML_OFFLINE_MODE=1 $(BIN)/pytest
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # Every test but the slow and heavy ones (pyproject.toml's markers): minutes, not ten.
 FAST_TESTS := not slow and not browser and not postgres and not torchrun

@@ -40,6 +40,7 @@ def _numbers(value: Any, where: str) -> Iterator[tuple[str, Any]]:
         yield where, value
 
 
+@pytest.mark.slow
 def test_quick_benchmark_reports_every_measurement(tmp_path: Path):
     output = tmp_path / "bench.json"
     run = subprocess.run(

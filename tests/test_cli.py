@@ -67,6 +67,7 @@ def _assert_message_alone(result: subprocess.CompletedProcess, *message: str) ->
         assert part in ending, output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("entry_point", ENTRY_POINTS)
 def test_a_failed_data_validation_ends_with_its_message_alone(
     tmp_path: Path, broken_dataset: Path, entry_point: str
@@ -83,6 +84,7 @@ def test_a_failed_data_validation_ends_with_its_message_alone(
     _assert_message_alone(result, "unreadable_file")
 
 
+@pytest.mark.slow
 def test_a_missing_dataset_folder_and_a_bad_parameter_end_with_their_message_alone(
     tmp_path: Path,
 ):
@@ -102,6 +104,7 @@ def test_a_missing_dataset_folder_and_a_bad_parameter_end_with_their_message_alo
     _assert_message_alone(result, "Parameter validation failed", "batch_size")
 
 
+@pytest.mark.slow
 def test_a_pipeline_run_before_the_ones_that_feed_it_names_them_in_one_line(tmp_path: Path):
     project = copy_project(tmp_path)  # a fresh clone: nothing validated, no EDA yet
 

@@ -78,6 +78,7 @@ def project(demo_inputs: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(demo_inputs, tmp_path / "project"))
 
 
+@pytest.mark.slow
 def test_a_checkpoint_write_killed_half_way_leaves_the_earlier_checkpoint_whole(tmp_path):
     last = tmp_path / "last.ckpt"
     AtomicCheckpointIO().save_checkpoint({"epoch": 1, "state_dict": {"w": torch.zeros(3)}}, last)
@@ -132,6 +133,7 @@ def _wait_for_last_checkpoint(
     pytest.fail(f"no last.ckpt within {timeout_s} s:\n{log.read_text()}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_signal", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_a_killed_training_leaves_whole_checkpoints_and_resumes_from_them(
     project: Path, kill_signal: signal.Signals
@@ -209,6 +211,7 @@ def _wait_for_an_epoch_without_improvement(
     pytest.fail(f"no epoch without improvement within {timeout_s} s:\n{log.read_text()}")
 
 
+@pytest.mark.slow
 def test_a_resume_continues_after_the_last_finished_epoch_not_the_best(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -282,6 +285,7 @@ class _NanFromSecondEpoch(nn.Module):
         return value * float("nan") if self.calls > 2 else value
 
 
+@pytest.mark.slow
 def test_a_nan_loss_stops_training_and_keeps_the_last_good_epoch_as_best(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -313,6 +317,7 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_epoch_as_best(
         assert _whole(checkpoint)
 
 
+@pytest.mark.slow
 def test_every_run_adds_model_history_and_metrics_versions_and_keeps_the_earlier(project: Path):
     one_epoch = {"training": {"epochs": 1}}
     _run_kedro(project, pipeline="training", params=one_epoch)

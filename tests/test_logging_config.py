@@ -63,6 +63,7 @@ def test_console_shows_the_project_and_warnings_the_file_keeps_everything(
         assert line in kept
 
 
+@pytest.mark.slow
 def test_a_run_shows_its_nodes_on_the_console_and_keeps_the_dataset_lines_in_the_file(
     tmp_path: Path,
 ):

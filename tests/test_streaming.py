@@ -71,6 +71,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pipeline", ["data_validation", "eda", "training", "evaluation"])
 def test_each_stage_holds_a_batch_of_decoded_arrays_at_most(
     project: Path, pipeline: str, monkeypatch: pytest.MonkeyPatch

@@ -143,6 +143,7 @@ def test_two_torchrun_machines_train_one_model_and_only_rank_0_saves(demo_inputs
     assert Path(info["info"]["checkpoint_folder"]).name == run_folder.name
 
 
+@pytest.mark.slow
 def test_under_torchrun_pipelines_other_than_training_are_refused(
     demo_inputs: Path, monkeypatch: pytest.MonkeyPatch
 ):

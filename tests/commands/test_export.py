@@ -39,6 +39,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
+@pytest.mark.slow
 def test_onnx_logits_and_masks_match_pytorch_for_any_batch_size(exported: Path):
     model = tiny_segmenter("latest").model
     session = onnxruntime.InferenceSession(str(exported), providers=["CPUExecutionProvider"])

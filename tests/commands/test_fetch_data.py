@@ -240,6 +240,7 @@ def _run_command(project: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_command_copies_the_shared_copy_next_to_the_project(project_copy: Path) -> None:
     shared = project_copy.parent / "shared" / "datasets" / "train_dataset_for_students"
     _write_dataset(shared)
@@ -251,6 +252,7 @@ def test_command_copies_the_shared_copy_next_to_the_project(project_copy: Path) 
     assert _files_under(target) == _dataset_files()
 
 
+@pytest.mark.slow
 def test_command_fails_with_the_message_and_no_traceback(project_copy: Path) -> None:
     url = _closed_port_url()
     (project_copy / "conf" / "local" / "parameters.yml").write_text(

@@ -26,6 +26,7 @@ def test_predict_takes_an_array_a_pil_image_or_a_path(tmp_path: Path):
         predict(segmenter, pixels.astype(np.float32))
 
 
+@pytest.mark.slow
 def test_load_segmenter_reads_the_latest_or_a_chosen_version(tmp_path: Path):
     project = copy_project(tmp_path)
     with pytest.raises(

@@ -53,6 +53,7 @@ def _training(checkpoint_dir: Path, strategy: str) -> TrainingParams:
     )
 
 
+@pytest.mark.slow
 def test_ddp_spawn_trains_in_two_processes_and_returns_the_best_model_and_history(
     tmp_path: Path,
 ):

@@ -139,6 +139,7 @@ def tracked_demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_tracked_demo_run_names_the_task_and_keeps_the_parameters(tracked_demo: dict):
     task = tracked_demo["task"]
     # A run that trains is named after its hypothesis.
@@ -151,6 +152,7 @@ def test_tracked_demo_run_names_the_task_and_keeps_the_parameters(tracked_demo: 
     assert task["hyperparams"]["kedro run"]["env"]["value"] == "demo"
 
 
+@pytest.mark.slow
 def test_tracked_demo_run_reports_every_epoch_of_the_training_history(tracked_demo: dict):
     history = _latest_json(
         tracked_demo["project"] / "data/08_reporting/demo/training_history_demo.json"
@@ -172,6 +174,7 @@ def test_tracked_demo_run_reports_every_epoch_of_the_training_history(tracked_de
     assert sorted({step for (metric, _, step) in scalars if metric == "val mDice"}) == [1, 2]
 
 
+@pytest.mark.slow
 def test_tracked_demo_run_keeps_figures_metrics_and_the_model(tracked_demo: dict):
     project, archive, task = tracked_demo["project"], tracked_demo["archive"], tracked_demo["task"]
     images = {e["metric"] for e in tracked_demo["events"] if e["type"] == "training_debug_image"}
@@ -202,6 +205,7 @@ def test_tracked_demo_run_keeps_figures_metrics_and_the_model(tracked_demo: dict
     assert {tracking.WEIGHTS_FILE, "config.json", "segmenter.json"} <= model_files
 
 
+@pytest.mark.slow
 def test_tracked_demo_run_logs_the_archive_and_keeps_only_it(tracked_demo: dict):
     archive = tracked_demo["archive"]
     assert any(str(archive) in message for message in tracked_demo["infos"])
@@ -339,6 +343,7 @@ def test_failed_run_is_tagged_failed_with_the_error_in_its_log(
     assert tracking_log.messages(logging.WARNING) == []
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("without_input_check")
 def test_failed_online_run_is_marked_failed_after_close(project_copy: Path, monkeypatch):
     online_task = mock.MagicMock()
@@ -473,6 +478,7 @@ def test_remote_command_repeats_the_run_without_enqueueing_it_again():
     assert remote_command({}) == "-m multiclass_segmentation --env base"
 
 
+@pytest.mark.slow
 def test_training_scalars_reach_the_task_while_it_trains(tracked_demo: dict):
     """Reported at each epoch's end and every few steps, before the node returned."""
     history_folder = tracked_demo["project"] / "data/08_reporting/demo/training_history_demo.json"
@@ -486,6 +492,7 @@ def test_training_scalars_reach_the_task_while_it_trains(tracked_demo: dict):
     assert all(e["timestamp"] < saved_ms for e in steps)
 
 
+@pytest.mark.slow
 def test_tracked_demo_run_records_console_and_code_state(tracked_demo: dict):
     task = tracked_demo["task"]
     # The copied project is no git repository: ClearML records the entry point still.
@@ -511,6 +518,7 @@ def _edit_connected_parameters(monkeypatch: pytest.MonkeyPatch, edit) -> None:
     monkeypatch.setattr(Task, "connect", connect_edited)
 
 
+@pytest.mark.slow
 def test_parameters_edited_in_the_task_are_the_ones_the_run_uses(
     tmp_path: Path, clearml_offline_dir: Path, monkeypatch
 ):
@@ -536,6 +544,7 @@ def test_edited_parameters_that_fail_validation_stop_the_run(
         run_kedro(project_copy, env="demo", pipeline="training")
 
 
+@pytest.mark.slow
 def test_execute_remotely_without_a_server_says_what_is_missing(
     project_copy: Path, clearml_offline_dir: Path
 ):

@@ -52,6 +52,7 @@ def service(project: Path) -> Iterator[str]:
         yield base
 
 
+@pytest.mark.slow
 def test_health_readiness_and_the_model(service: str):
     assert httpx.get(f"{service}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{service}/readyz").json() == {"status": "ready", "version": FIRST_VERSION}
@@ -150,6 +151,7 @@ def test_the_page_its_assets_and_the_openapi_docs_are_served(service: str):
     assert httpx.get(f"{service}/docs").status_code == 200
 
 
+@pytest.mark.slow
 def test_a_reload_takes_the_new_version_while_requests_in_flight_finish(
     project: Path, service: str
 ):
@@ -179,6 +181,7 @@ def test_a_reload_takes_the_new_version_while_requests_in_flight_finish(
     assert back.json()["version"] == FIRST_VERSION
 
 
+@pytest.mark.slow
 def test_readiness_is_503_until_a_model_loads(tmp_path: Path):
     models = tmp_path / "data/06_models/base"
     with running_service(settings_for(models), wait_ready=False) as base:

@@ -47,6 +47,7 @@ def test_a_missing_version_or_model_is_named(project: Path, tmp_path: Path):
         resolve_model_folder(project / "data/06_models/base" / FIRST_VERSION / "base", "x")
 
 
+@pytest.mark.slow
 def test_the_export_is_cached_beside_the_model_and_redone_when_the_weights_change(
     tmp_path: Path,
 ):
@@ -66,6 +67,7 @@ def test_the_export_is_cached_beside_the_model_and_redone_when_the_weights_chang
     assert sorted(p.name for p in folder.parent.iterdir()) == ["base"], "no temporary left"
 
 
+@pytest.mark.slow
 def test_onnx_runtime_and_pytorch_masks_agree(project: Path):
     served = load_served_model(
         ModelChoice(project / "data/06_models/base", FIRST_VERSION, export_in_subprocess=False),
@@ -78,6 +80,7 @@ def test_onnx_runtime_and_pytorch_masks_agree(project: Path):
     assert len(np.unique(expected)) == 3, "a random model predicts every class somewhere"
 
 
+@pytest.mark.slow
 def test_an_ensemble_is_served_from_its_members_exports(tmp_path: Path):
     from kedro.io import Version
 
@@ -99,6 +102,7 @@ def test_an_ensemble_is_served_from_its_members_exports(tmp_path: Path):
     ]
 
 
+@pytest.mark.slow
 def test_the_metrics_of_the_same_model_win_over_newer_ones(project: Path, tmp_path: Path):
     served = load_served_model(
         ModelChoice(project / "data/06_models/base", export_in_subprocess=False), CLASSES

@@ -34,6 +34,7 @@ def _validated_split(num_images: int) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_eda_pipeline_writes_reports_figures_and_class_weights(project_copy: Path):
     sizes = {"train": 4, "val": 2, "test": 3}
     dataset = project_copy / "dataset"

@@ -39,6 +39,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"project": project, "before": before, "after": (project / REPORTING / "report.md")}
 
 
+@pytest.mark.slow
 def test_report_before_training_has_every_section_and_says_nothing_is_evaluated(reports: dict):
     before = reports["before"]
     assert all(section in before for section in (*SECTIONS, *LATER_SECTIONS))
@@ -48,6 +49,7 @@ def test_report_before_training_has_every_section_and_says_nothing_is_evaluated(
     assert "- [Samples](figures/eda_samples.png)" in before
 
 
+@pytest.mark.slow
 def test_default_run_ends_with_a_report_that_has_the_demo_hypothesis(reports: dict):
     project = reports["project"]
     report = reports["after"].read_text()

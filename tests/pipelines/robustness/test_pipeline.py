@@ -49,6 +49,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
+@pytest.mark.slow
 def test_robustness_json_scores_every_view_and_the_external_set(project: Path):
     (version,) = dataset_versions(project / REPORTING / "robustness.json")
     robustness = json.loads((version / "robustness.json").read_text())
@@ -67,6 +68,7 @@ def test_robustness_json_scores_every_view_and_the_external_set(project: Path):
     assert robustness["external"]["pets"]["images"] == 3
 
 
+@pytest.mark.slow
 def test_results_json_the_report_and_the_figures_show_it(project: Path):
     results = json.loads((project / REPORTING / "results.json").read_text())
     report = (project / REPORTING / "report.md").read_text()
@@ -80,6 +82,7 @@ def test_results_json_the_report_and_the_figures_show_it(project: Path):
         assert f"(figures/{figure}.png)" in report
 
 
+@pytest.mark.slow
 def test_a_broken_external_set_stops_the_run_with_the_validations_message(project: Path):
     broken = external_set(project, project / "broken", ["test_0002"])
     (broken / "labels" / "double.png").unlink()

@@ -13,6 +13,9 @@ from multiclass_segmentation.errors import BadInputError
 from multiclass_segmentation.io.datasets import SegmentationModelDataset
 from tests.conftest import dataset_versions, run_kedro, validated_demo_project
 
+# Each test runs pipelines that train (minutes in all): `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 # conf/demo/parameters_study.yml and conf/demo/globals.yml.
 HYPOTHESES, SEEDS, ENSEMBLE = ("base", "demo_focal_dice"), (1, 2), "demo_ensemble"
 RUNS = [f"{h}.seed_{s}" for h in HYPOTHESES for s in SEEDS]

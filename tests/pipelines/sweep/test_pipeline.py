@@ -28,6 +28,9 @@ from tests.conftest import (
 )
 from tests.postgres import postgres_server
 
+# Each test runs pipelines that train (minutes in all): `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 # Where the demo environment keeps a sweep (conf/demo/globals.yml, parameters_sweep.yml).
 STUDIES = Path("data/06_models/demo/sweeps")
 CHECKPOINTS = Path("data/06_models/demo/checkpoints/demo")

@@ -104,6 +104,7 @@ def test_a_model_or_augmentation_the_libraries_cannot_build_is_named(overrides: 
         check_buildable(training)
 
 
+@pytest.mark.slow
 def test_a_run_with_an_unbuildable_model_stops_before_its_first_node(tmp_path: Path):
     project = copy_project(tmp_path)
     with pytest.raises(Exception, match="resnet35") as error:

@@ -23,6 +23,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
+@pytest.mark.slow
 def test_demo_run_saves_a_versioned_model_history_and_metrics(demo_run: Path):
     model_versions = dataset_versions(demo_run / "data/06_models/demo/demo")
     assert len(model_versions) == 1
@@ -50,6 +51,7 @@ def test_demo_run_saves_a_versioned_model_history_and_metrics(demo_run: Path):
     } <= figures
 
 
+@pytest.mark.slow
 def test_resume_keeps_the_planned_epochs_and_never_overwrites(demo_run: Path):
     history_folder = demo_run / "data/08_reporting/demo/training_history_demo.json"
     first_history = _latest_json(history_folder)
@@ -69,6 +71,7 @@ def test_resume_keeps_the_planned_epochs_and_never_overwrites(demo_run: Path):
     assert len(checkpoint_runs) == 1
 
 
+@pytest.mark.slow
 def test_resume_without_an_earlier_run_says_so(project_copy: Path):
     with pytest.raises(Exception, match="no run with a last.ckpt"):
         run_kedro(project_copy, env="demo", params={"training": {"resume": True}})
