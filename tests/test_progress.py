@@ -55,3 +55,18 @@ def test_on_a_terminal_a_bar_and_no_lines(monkeypatch, caplog):
 
     assert "Scoring" in output.getvalue()
     assert caplog.messages == []
+
+
+@pytest.mark.usefixtures("log_file_console")
+def test_batches_advance_by_their_size(caplog):
+    ticks = iter([0, 31, 40, 70])  # the start, then one reading per batch
+    counter = progress.ProgressCounter("Scoring (images)", total=20, clock=lambda: next(ticks))
+
+    with caplog.at_level(logging.INFO, logger=progress.logger.name):
+        for batch in (8, 8, 4):
+            counter.advance(batch)
+
+    assert caplog.messages == [
+        "Scoring (images): 8/20 done, 31 s",
+        "Scoring (images): 20/20 done, 70 s",
+    ]

@@ -35,7 +35,8 @@ class ProgressCounter:
     """Counts finished steps of ``total`` under ``description``, as a bar or as lines.
 
     For steps that are not one loop (e.g. files that Kedro computes as it saves
-    them): ``advance`` after each; the bar closes itself at ``total`` or on ``close``.
+    them): ``advance`` after each (or after a batch of ``steps``); the bar closes
+    itself at ``total`` or on ``close``.
     """
 
     def __init__(
@@ -63,10 +64,10 @@ class ProgressCounter:
             self._task = self._bar.add_task(description, total=total)
             self._bar.start()
 
-    def advance(self) -> None:
-        self.done += 1
+    def advance(self, steps: int = 1) -> None:
+        self.done += steps
         if self._bar is not None:
-            self._bar.advance(self._task)
+            self._bar.advance(self._task, steps)
             if self.done == self.total:
                 self.close()
             return

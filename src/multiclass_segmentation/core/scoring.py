@@ -26,7 +26,7 @@ from multiclass_segmentation.core.metrics import (
     scores_from_confusion,
 )
 from multiclass_segmentation.core.segmenter import Segmenter
-from multiclass_segmentation.progress import tracked
+from multiclass_segmentation.progress import ProgressCounter
 
 
 def predictions(
@@ -48,13 +48,17 @@ def predictions(
         collate_fn=collate_as_lists,
     )
     ids = iter(manifest["id"])
-    batches = tracked(loader, f"{description} ({len(manifest)} images)", total=len(loader))
-    for images, masks in batches:
-        predictions = segmenter.predict_batch(
-            images, hflip=evaluation.tta.hflip, scales=evaluation.tta.scales
-        )
-        for prediction, mask in zip(predictions, masks, strict=True):
-            yield next(ids), prediction, mask
+    images_done = ProgressCounter(f"{description} (images)", total=len(manifest))
+    try:
+        for images, masks in loader:
+            predictions = segmenter.predict_batch(
+                images, hflip=evaluation.tta.hflip, scales=evaluation.tta.scales
+            )
+            images_done.advance(len(images))
+            for prediction, mask in zip(predictions, masks, strict=True):
+                yield next(ids), prediction, mask
+    finally:
+        images_done.close()
 
 
 def score_predictions(
