@@ -31,7 +31,7 @@ from safetensors.torch import load_file as load_safetensors
 
 from multiclass_segmentation.config.model import ModelParams
 from multiclass_segmentation.errors import UserError
-from multiclass_segmentation.integrations.network import flag_set, host_reachable
+from multiclass_segmentation.io.network import flag_set, host_reachable
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import lightning as L
 
 from multiclass_segmentation.config.tracking import TrackingParams
-from multiclass_segmentation.integrations.network import flag_set, host_reachable
+from multiclass_segmentation.io.network import flag_set, host_reachable
 
 logger = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from multiclass_segmentation.config.study import StudyParams
 from multiclass_segmentation.errors import BadInputError, MissingInputError
+from multiclass_segmentation.merging import soft_merge
 
 STUDY_RUNS = "study_runs"
 YAML_SUFFIXES = {".yml", ".yaml"}
@@ -52,7 +53,9 @@ class StudyConfigLoader(OmegaConfigLoader):
         checkpoints = f"{self['globals'].get('models_dir', 'data/06_models')}/study/checkpoints"
         runs: dict[str, Any] = {}
         for hypothesis in plan.hypothesis_names:
-            merged = _merged(parameters, self._differences(hypothesis), self.runtime_params or {})
+            merged = soft_merge(
+                parameters, self._differences(hypothesis), self.runtime_params or {}
+            )
             runs[hypothesis] = {
                 f"seed_{seed}": {
                     "hypothesis": hypothesis,
@@ -85,7 +88,9 @@ class StudyConfigLoader(OmegaConfigLoader):
                 "differences from conf/base (see conf/focal_dice/) or remove it from the list."
             )
         # ${globals:...} resolves with the run's globals.
-        return _merged(*_parameter_files(Path(self.conf_source) / hypothesis))
+        return OmegaConf.to_container(
+            _environment(Path(self.conf_source) / hypothesis), resolve=True
+        )
 
 
 def _parameter_files(folder: Path) -> list[DictConfig]:
@@ -99,9 +104,11 @@ def _parameter_files(folder: Path) -> list[DictConfig]:
     return [OmegaConf.load(f) for f in files if f.is_file() and f.suffix in YAML_SUFFIXES]
 
 
-def _merged(*layers: Any) -> dict[str, Any]:
-    """Nested dicts merged as Kedro's soft merge does: keys deep, lists replaced whole."""
-    return OmegaConf.to_container(OmegaConf.merge(*layers), resolve=True)
+def _environment(folder: Path) -> DictConfig:
+    """An environment's parameter files as one config, not yet resolved: Kedro refuses the
+    same key in two files of one environment, so this joins them; interpolations may then
+    refer across files, as in Kedro."""
+    return OmegaConf.merge(OmegaConf.create(), *_parameter_files(folder))
 
 
 def study_plan() -> StudyParams | None:
@@ -114,16 +121,11 @@ def study_plan() -> StudyParams | None:
     project = find_kedro_project(Path.cwd()) or Path.cwd()
     conf_source = project / settings.CONF_SOURCE
     envs = [settings.CONFIG_LOADER_ARGS["base_env"], os.environ.get("KEDRO_ENV")]
-    layers = [
-        layer
-        for env in envs
-        if env and (conf_source / env).is_dir()
-        for layer in _parameter_files(conf_source / env)
+    environments = [
+        _environment(conf_source / env) for env in envs if env and (conf_source / env).is_dir()
     ]
-    merged = OmegaConf.merge(*layers) if layers else OmegaConf.create()
-    if "study" not in merged:
-        return None
-    return _validated(OmegaConf.to_container(merged.study, resolve=True))
+    studies = [OmegaConf.to_container(e.study, resolve=True) for e in environments if "study" in e]
+    return _validated(soft_merge(*studies)) if studies else None
 
 
 def _validated(study: dict[str, Any]) -> StudyParams:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from multiclass_segmentation.integrations.network import flag_set, host_reachable
+from multiclass_segmentation.io.network import flag_set, host_reachable
 
 
 @pytest.fixture
