@@ -5,12 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
+from kedro.io.core import DatasetError
 
 from multiclass_segmentation.config.model import ModelParams
 from multiclass_segmentation.core.models import build_model
 from multiclass_segmentation.core.segmenter import EnsembleSegmenter, Segmenter
-from multiclass_segmentation.io.datasets import SegmentationModelDataset, StudyResultsDataset
+from multiclass_segmentation.io.datasets import (
+    GENERATED_MARKER,
+    ConfEnvironmentsDataset,
+    SegmentationModelDataset,
+    StudyResultsDataset,
+)
 from tests.pipelines.inference.builders import tiny_segmenter
 
 TINY = ModelParams(
@@ -112,3 +119,21 @@ def test_a_model_saved_again_replaces_the_old_folder_whole(tmp_path: Path):
     assert dataset.load().info == {"name": "second"}
     assert not (tmp_path / "run" / "checkpoints").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["run"], "nothing is left beside it"
+
+
+def test_environments_are_replaced_whole_and_only_when_a_sweep_wrote_them(tmp_path: Path):
+    conf = tmp_path / "conf"
+    (conf / "mine").mkdir(parents=True)
+    (conf / "mine" / "globals.yml").write_text("hypothesis: mine\n")
+    dataset = ConfEnvironmentsDataset(path=str(conf))
+
+    dataset.save({"best": {"globals.yml": "hypothesis: best\n", "parameters_training.yml": "{}"}})
+    dataset.save({"best": {"globals.yml": "hypothesis: best\n"}})
+    with pytest.raises(DatasetError, match="not written by a sweep"):
+        dataset.save({"mine": {"globals.yml": "hypothesis: other\n"}})
+
+    assert (conf / "mine" / "globals.yml").read_text() == "hypothesis: mine\n"
+    assert [p.name for p in (conf / "best").iterdir()] == ["globals.yml"]
+    assert (conf / "best" / "globals.yml").read_text() == f"{GENERATED_MARKER}\nhypothesis: best\n"
+    assert sorted(p.name for p in conf.iterdir()) == ["best", "mine"]  # no temporaries left
+    assert dataset.load() == {"best": True, "mine": False}

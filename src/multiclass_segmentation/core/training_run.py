@@ -18,7 +18,7 @@ import pandas as pd
 import rich
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-from lightning.pytorch.strategies.launchers import _MultiProcessingLauncher
+from lightning.pytorch.strategies import StrategyRegistry
 from torch.utils.data import DataLoader
 
 from multiclass_segmentation.analysis.model_selection import best_epoch
@@ -46,7 +46,6 @@ from multiclass_segmentation.core.module import (
 from multiclass_segmentation.core.segmenter import Segmenter
 from multiclass_segmentation.core.transforms import build_augmentations, build_resize
 from multiclass_segmentation.errors import BadInputError, MissingInputError
-from multiclass_segmentation.integrations.clearml_tasks import LiveScalars
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +118,10 @@ def _latest_checkpoint(run_folder: Path) -> ModelCheckpoint:
 
 def _check_resume_epochs(checkpoint_path: Path, training: TrainingParams) -> None:
     """A resume continues the interrupted run's plan; its schedule length is in the checkpoint."""
-    planned = torch.load(checkpoint_path, map_location="cpu", weights_only=False).get(
-        "planned_epochs"
-    )
+    # weights_only: a checkpoint holds tensors and plain values, so nothing is unpickled
+    # that could run code; mmap reads the one integer without the weights.
+    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True, mmap=True)
+    planned = checkpoint.get("planned_epochs")
     if planned is not None and planned != training.epochs:
         raise BadInputError(
             f"training.epochs is {training.epochs} but the run being resumed "
@@ -139,7 +139,7 @@ def _check_processes_start_here(trainer: L.Trainer, training: TrainingParams) ->
     outputs. ``ddp_spawn`` starts them inside this node instead, and under
     torchrun the TorchrunHook lets only global rank 0 save (hooks.py).
     """
-    started_here = isinstance(trainer.strategy.launcher, _MultiProcessingLauncher)
+    started_here = _starts_processes_itself(training.trainer.strategy)
     if trainer.world_size > 1 and not (started_here or launched_by_torchrun(trainer)):
         raise BadInputError(
             f"training.trainer.strategy '{training.trainer.strategy}' trains in "
@@ -148,6 +148,15 @@ def _check_processes_start_here(trainer: L.Trainer, training: TrainingParams) ->
             "them inside the training node, or launch the run with torchrun "
             "(see docs/distributed.md)."
         )
+
+
+def _starts_processes_itself(strategy: str) -> bool:
+    """Whether Lightning registers ``strategy`` with a start method that runs the extra
+    processes inside this one (spawn, fork), not as new command lines (``popen``: ddp)."""
+    if strategy not in StrategyRegistry:  # "auto" among them: ddp when several devices
+        return False
+    # Indexed, not .get(): the registry's get() builds the strategy.
+    return StrategyRegistry[strategy]["init_params"].get("start_method", "popen") != "popen"
 
 
 def check_buildable(training: TrainingParams, parameter: str = "training") -> None:
@@ -284,7 +293,8 @@ def fit_segmenter(
     ``train`` and ``val`` are manifests of validated pairs; their files are decoded
     and augmented in DataLoader workers (``training.num_workers``). ``class_weights``
     are those of :func:`resolve_class_weights`; ``extra_callbacks`` join the
-    Trainer's after the checkpoints (e.g. a sweep's pruning callback).
+    Trainer's after the checkpoints and the history: the caller's tracking (e.g.
+    ``clearml_tasks.tracking_callbacks``), a sweep's pruning callback.
     """
     _hand_lightning_logs_to_the_application()
     L.seed_everything(training.seed, workers=True)
@@ -302,13 +312,8 @@ def fit_segmenter(
         mode="max",
     )
     history = EpochHistory()
-    # LiveScalars after EpochHistory: it reports the epoch that EpochHistory has just recorded.
-    callbacks: list[L.Callback] = [
-        checkpoint,
-        _latest_checkpoint(run_folder),
-        history,
-        LiveScalars(history),
-    ]
+    # extra_callbacks after EpochHistory: a tracking one reports the epoch it has just recorded.
+    callbacks: list[L.Callback] = [checkpoint, _latest_checkpoint(run_folder), history]
     callbacks += [*_early_stopping(training), *extra_callbacks]
     trainer = _trainer(training, run_folder, callbacks)
     if trainer.is_global_zero:  # other torchrun ranks use rank 0's folder (ModelCheckpoint)
@@ -321,7 +326,7 @@ def fit_segmenter(
 
     # Only rank 0 wrote the checkpoints: on another machine the file may not exist.
     if checkpoint.best_model_path and trainer.is_global_zero:
-        best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=False)
+        best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
         module.load_state_dict(best["state_dict"])
     segmenter = _segmenter(module, history.epochs, training, classes, hypothesis, run_folder)
     return segmenter, history.epochs

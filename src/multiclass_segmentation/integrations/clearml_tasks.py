@@ -219,12 +219,10 @@ class LiveScalars(L.Callback):
 
     The loss every ``trainer.log_every_n_steps`` optimizer steps; the validation
     scores as soon as validation ends (before a pruning callback may stop the
-    run); each epoch's loss, learning rate and time from ``history`` (an
-    ``EpochHistory`` that precedes this callback). Only global zero reports.
+    run); each epoch's loss, learning rate and time from the trainer's
+    ``EpochHistory``, once it has recorded the epoch (it precedes this callback).
+    Only global zero reports.
     """
-
-    def __init__(self, history: Any) -> None:
-        self._history = history
 
     def on_train_batch_end(
         self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, idx: int
@@ -241,8 +239,8 @@ class LiveScalars(L.Callback):
         self._report(trainer, validation_scalars(scores), trainer.current_epoch + 1)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self._history.epochs:
-            epoch = self._history.epochs[-1]
+        epoch = _epoch_just_recorded(trainer)
+        if epoch is not None:
             self._report(trainer, training_scalars(epoch), int(epoch["epoch"]))
 
     @staticmethod
@@ -251,6 +249,25 @@ class LiveScalars(L.Callback):
         if task_logger is not None:
             for title, series, value in scalars:
                 task_logger.report_scalar(title, series, value, iteration=iteration)
+
+
+def _epoch_just_recorded(trainer: L.Trainer) -> Mapping[str, Any] | None:
+    """The entry of the trainer's EpochHistory for the epoch ending now, if it has one."""
+    # Imported here: every `kedro run` imports this module (the hook), most never train.
+    from multiclass_segmentation.core.module import EpochHistory
+
+    histories = [c for c in trainer.callbacks if isinstance(c, EpochHistory)]
+    if not histories or not histories[0].epochs:
+        return None
+    epoch = histories[0].epochs[-1]
+    return epoch if epoch["epoch"] == trainer.current_epoch + 1 else None
+
+
+def tracking_callbacks() -> list[L.Callback]:
+    """The Lightning callbacks that report a training to ClearML, for its caller to hand to
+    ``fit_segmenter``: whichever task is current when it runs (the run's, a trial's) gets
+    its curves, and with no task they report nothing."""
+    return [LiveScalars()]
 
 
 @contextmanager

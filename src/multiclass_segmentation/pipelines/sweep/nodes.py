@@ -1,4 +1,5 @@
-"""Nodes of the sweep pipeline; the Optuna logic is in ``multiclass_segmentation.core.sweep``."""
+"""Nodes of the sweep pipeline; the Optuna logic is in ``multiclass_segmentation.core.sweep``,
+the trials' ClearML tasks in ``integrations.clearml_trials``."""
 
 from __future__ import annotations
 
@@ -11,9 +12,15 @@ from multiclass_segmentation.config.common import ClassesParams, DatasetParams
 from multiclass_segmentation.config.sweep import SweepParams
 from multiclass_segmentation.config.tracking import TrackingParams
 from multiclass_segmentation.config.training import TrainingParams
-from multiclass_segmentation.core import sweep as sweeps
+from multiclass_segmentation.core.sweep import trials
+from multiclass_segmentation.core.sweep.best_hypothesis import best_hypothesis_files
+from multiclass_segmentation.core.sweep.storage import load_study
+from multiclass_segmentation.core.sweep.summary import summarize
 from multiclass_segmentation.errors import BadInputError
+from multiclass_segmentation.integrations.clearml_tasks import tracking_callbacks
+from multiclass_segmentation.integrations.clearml_trials import tracked_trials
 from multiclass_segmentation.report.sweep import sweep_markdown
+from multiclass_segmentation.report.sweep_figures import history_figure, importance_figure
 
 
 def _check_best_env_is_ours(conf_environments: dict[str, bool], sweep: SweepParams) -> None:
@@ -40,21 +47,28 @@ def run_sweep(
 ) -> dict[str, Any]:
     """Runs this worker's trials, each a ClearML task; returns the summary of every trial."""
     _check_best_env_is_ours(conf_environments, sweep)
-    inputs = sweeps.SweepInputs(
-        train, val, dataset, suggested_class_weights, training, classes, hypothesis
+    inputs = trials.SweepInputs(
+        train,
+        val,
+        dataset,
+        suggested_class_weights,
+        training,
+        classes,
+        hypothesis,
+        callbacks=tracking_callbacks(),
     )
-    study = sweeps.run_sweep(inputs, sweep, trial_runner=sweeps.tracked_trials(tracking))
-    return sweeps.summarize(study, sweep)
+    study = trials.run_sweep(inputs, sweep, trial_runner=tracked_trials(tracking))
+    return summarize(study, sweep)
 
 
 def plot_sweep_history(summary: dict[str, Any], sweep: SweepParams) -> Figure:
     """Optuna's optimisation history of the study (every worker's trials)."""
-    return sweeps.history_figure(sweeps.load_study(sweep))
+    return history_figure(load_study(sweep))
 
 
 def plot_sweep_importances(summary: dict[str, Any], sweep: SweepParams) -> Figure:
     """Optuna's parameter importances of the study."""
-    return sweeps.importance_figure(sweeps.load_study(sweep))
+    return importance_figure(load_study(sweep))
 
 
 def write_sweep_report(summary: dict[str, Any], hypothesis: str) -> str:
@@ -73,4 +87,4 @@ def best_trial_hypothesis(
     base_globals: dict[str, Any],
 ) -> dict[str, dict[str, str]]:
     """The best trial as ``conf/<sweep.best_hypothesis.env>/``: its differences from conf/base."""
-    return sweeps.best_hypothesis_files(summary, training, sweep, base_training, base_globals)
+    return best_hypothesis_files(summary, training, sweep, base_training, base_globals)

@@ -12,6 +12,7 @@ from multiclass_segmentation.config.common import ClassesParams, DatasetParams
 from multiclass_segmentation.config.training import TrainingParams
 from multiclass_segmentation.core.segmenter import Segmenter
 from multiclass_segmentation.core.training_run import fit_segmenter, resolve_class_weights
+from multiclass_segmentation.integrations.clearml_tasks import tracking_callbacks
 
 
 def train_model(
@@ -23,9 +24,19 @@ def train_model(
     classes: ClassesParams,
     hypothesis: str,
 ) -> tuple[Segmenter, list[dict[str, Any]]]:
-    """Trains the configured model; returns the best epoch's model and the epoch history."""
+    """Trains the configured model, its curves reported to the run's ClearML task if there is
+    one; returns the best epoch's model and the epoch history."""
     class_weights = resolve_class_weights(training, classes, suggested_class_weights)
-    return fit_segmenter(train, val, dataset, class_weights, training, classes, hypothesis)
+    return fit_segmenter(
+        train,
+        val,
+        dataset,
+        class_weights,
+        training,
+        classes,
+        hypothesis,
+        extra_callbacks=tracking_callbacks(),
+    )
 
 
 def plot_learning_curves(history: list[dict[str, Any]], classes: ClassesParams) -> Figure:
