@@ -56,5 +56,5 @@ def remove_partial_checkpoints(folder: Path) -> list[Path]:
 
 def callback_state(checkpoint_path: Path, callback: L.Callback) -> dict[str, Any]:
     """The state that ``callback`` stored in a Lightning checkpoint."""
-    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True, mmap=True)
     return checkpoint["callbacks"][callback.state_key]
