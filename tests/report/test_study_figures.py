@@ -1,12 +1,38 @@
-"""The figure of the study over seeds, from a hand-made results.json "study"."""
+"""The study report's figures: scores by hypothesis and every hypothesis over seeds."""
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.collections import PathCollection
+from matplotlib.colors import to_rgb
 
-from multiclass_segmentation.report.study_figures import study_seeds_figure
-from tests.pipelines.reporting.builders import seed_study
+from multiclass_segmentation.config.evaluation import EvaluationParams
+from multiclass_segmentation.report.study_figures import (
+    scores_comparison_figure,
+    study_seeds_figure,
+)
+from tests.pipelines.reporting.builders import CLASSES, seed_study, study_results
+
+EVALUATION = EvaluationParams(target_mdice=0.75)
+
+
+def test_scores_figure_bars_hold_each_class_dice_in_its_class_colour():
+    figure = scores_comparison_figure(study_results(), CLASSES, EVALUATION)
+    ax = figure.axes[0]
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == [
+        "unet_r34\n(best)",
+        "deeplabv3plus_r50",
+    ]
+    cat_bars = ax.containers[1]
+    assert [bar.get_height() for bar in cat_bars] == [0.5, 0.7]
+    assert np.allclose(cat_bars[0].get_facecolor()[:3], to_rgb("#f28e2b"))
+    assert [bar.get_height() for bar in ax.containers[3]] == [0.70, 0.78]
+    assert "target mDice 0.75" in ax.get_legend_handles_labels()[1]
+
+
+def test_scores_figure_without_results_says_so():
+    figure = scores_comparison_figure({}, CLASSES, EVALUATION)
+    assert [text.get_text() for text in figure.axes[0].texts] == ["No hypothesis evaluated yet."]
 
 
 def test_study_seeds_figure_draws_one_point_per_run_and_marks_the_best():

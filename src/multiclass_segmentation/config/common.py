@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
-from matplotlib.colors import to_rgb
+import re
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Colour names a class may have, besides hex: each is a colour matplotlib draws (a test
+# checks it), so a bad name is caught here, before any work, without matplotlib.
+NAMED_COLORS = frozenset(
+    ("black", "white", "gray", "grey", "silver", "lightgray", "darkgray")
+    + ("red", "darkred", "maroon", "crimson", "salmon", "pink", "magenta", "fuchsia")
+    + ("orange", "darkorange", "gold", "yellow", "khaki", "brown", "tan", "chocolate")
+    + ("olive", "lime", "green", "darkgreen", "limegreen", "teal", "turquoise")
+    + ("cyan", "aqua", "skyblue", "lightblue", "blue", "navy", "royalblue")
+    + ("purple", "violet", "indigo", "orchid")
+    + tuple(f"tab:{name}" for name in ("blue", "orange", "green", "red", "purple", "brown"))
+    + tuple(f"tab:{name}" for name in ("pink", "gray", "olive", "cyan"))
+)
+HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
 
 class StrictModel(BaseModel):
@@ -30,12 +45,13 @@ class ClassesParams(StrictModel):
 
     @field_validator("colors")
     @classmethod
-    def _colors_are_matplotlib_colors(cls, colors: tuple[str, ...]) -> tuple[str, ...]:
+    def _colors_are_hex_or_named(cls, colors: tuple[str, ...]) -> tuple[str, ...]:
         for color in colors:
-            try:
-                to_rgb(color)
-            except ValueError as error:
-                raise ValueError(f"'{color}' is not a colour matplotlib knows") from error
+            if not (HEX_COLOR.fullmatch(color) or color.lower() in NAMED_COLORS):
+                raise ValueError(
+                    f"classes.colors: '{color}' is not a colour; use #rrggbb, #rgb or one of "
+                    f"{', '.join(sorted(NAMED_COLORS))}"
+                )
         return colors
 
     @model_validator(mode="after")
@@ -69,6 +85,6 @@ class ClassesParams(StrictModel):
     def name_of(self, class_id: int) -> str:
         return self.names[self.ids.index(class_id)]
 
-    def rgb_of(self, class_id: int) -> tuple[float, float, float]:
-        """The class colour as RGB floats in [0, 1]."""
-        return to_rgb(self.colors[self.ids.index(class_id)])
+    def color_of(self, class_id: int) -> str:
+        """The class colour as written in the parameters (hex or a name)."""
+        return self.colors[self.ids.index(class_id)]

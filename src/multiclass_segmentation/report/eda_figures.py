@@ -12,7 +12,7 @@ from multiclass_segmentation.analysis.eda_statistics import SplitStatistics
 from multiclass_segmentation.config.common import ClassesParams, DatasetParams
 from multiclass_segmentation.config.eda import EdaParams
 from multiclass_segmentation.io import imaging
-from multiclass_segmentation.report.plotting import class_legend_handles, overlay_mask
+from multiclass_segmentation.report.plotting import class_legend_handles, class_rgb, overlay_mask
 
 
 def _split_title(split: str, statistics: SplitStatistics) -> str:
@@ -54,7 +54,7 @@ def class_pixels_figure(
             positions + (index - (classes.num_classes - 1) / 2) * width,
             pixels,
             width,
-            color=classes.rgb_of(class_id),
+            color=class_rgb(classes, class_id),
             edgecolor="black",
             label=classes.name_of(class_id),
         )
@@ -90,7 +90,7 @@ def objects_per_image_figure(
                 counts_axis + (index - (len(foreground) - 1) / 2) * width,
                 images,
                 width,
-                color=classes.rgb_of(class_id),
+                color=class_rgb(classes, class_id),
                 edgecolor="black",
                 label=classes.name_of(class_id),
             )
@@ -126,7 +126,7 @@ def object_sizes_figure(
                 bins=bins,
                 histtype="step",
                 linewidth=2,
-                color=classes.rgb_of(class_id),
+                color=class_rgb(classes, class_id),
                 label=f"{classes.name_of(class_id)} "
                 f"({statistics.object_area_fractions[class_id].size} objects)",
             )
@@ -165,7 +165,7 @@ def cooccurrence_figure(
         ax.set_yticks(ticks, list(classes.names))
         for labels in (ax.get_xticklabels(), ax.get_yticklabels()):
             for label, class_id in zip(labels, classes.ids, strict=True):
-                label.set_color(classes.rgb_of(class_id))
+                label.set_color(class_rgb(classes, class_id))
                 label.set_fontweight("bold")
         ax.set(title=_split_title(split, statistics), xlabel="class", ylabel="class")
     figure.suptitle("Class co-occurrence: images containing both classes")
@@ -197,7 +197,9 @@ def sample_grid_figure(
             # Outlines keep an object visible where its colour blends into the photo.
             for class_id in classes.foreground_ids:
                 if (mask == class_id).any():
-                    ax.contour(mask == class_id, levels=[0.5], colors=[classes.rgb_of(class_id)])
+                    ax.contour(
+                        mask == class_id, levels=[0.5], colors=[class_rgb(classes, class_id)]
+                    )
             ax.set_title(f"{split}: {pair['id']}", fontsize=8)
         for ax in row:
             ax.set_axis_off()

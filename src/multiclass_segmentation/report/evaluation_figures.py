@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -13,7 +12,7 @@ from multiclass_segmentation.config.common import ClassesParams, DatasetParams
 from multiclass_segmentation.config.evaluation import EvaluationParams
 from multiclass_segmentation.core.segmenter import Segmenter
 from multiclass_segmentation.io import imaging
-from multiclass_segmentation.report.plotting import class_legend_handles, overlay_mask
+from multiclass_segmentation.report.plotting import class_legend_handles, class_rgb, overlay_mask
 
 
 def error_examples_figure(
@@ -42,7 +41,8 @@ def error_examples_figure(
     predictions = segmenter.predict_batch(
         [image for image, _ in pairs], hflip=evaluation.tta.hflip, scales=evaluation.tta.scales
     )
-    fig, axes = plt.subplots(len(picks), 4, figsize=(12, 3 * len(picks)), squeeze=False)
+    fig = Figure(figsize=(12, 3 * len(picks)))
+    axes = fig.subplots(len(picks), 4, squeeze=False)
     for row, ((kind, index), (image, mask), prediction) in enumerate(
         zip(picks, pairs, predictions, strict=True)
     ):
@@ -74,7 +74,8 @@ def error_examples_figure(
 
 def confusion_and_size_recall_figure(scores: dict[str, Any], classes: ClassesParams) -> Figure:
     """Row-normalised test confusion matrix, and object recall by object size per class."""
-    fig, (ax_cm, ax_size) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig = Figure(figsize=(12, 4.5))
+    ax_cm, ax_size = fig.subplots(1, 2)
     matrix = np.array(scores["confusion_normalized"], dtype=float)
     ax_cm.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
     names = list(classes.names)
@@ -101,7 +102,7 @@ def confusion_and_size_recall_figure(scores: dict[str, Any], classes: ClassesPar
             positions + k * width,
             values,
             width,
-            color=classes.rgb_of(class_id),
+            color=class_rgb(classes, class_id),
             label=classes.name_of(class_id),
         )
         for bar, row in zip(bars, rows, strict=True):

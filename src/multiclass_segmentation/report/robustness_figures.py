@@ -13,7 +13,7 @@ from multiclass_segmentation.config.evaluation import EvaluationParams
 from multiclass_segmentation.config.robustness import RobustnessParams
 from multiclass_segmentation.core.segmenter import Segmenter
 from multiclass_segmentation.io import imaging
-from multiclass_segmentation.report.plotting import class_legend_handles, overlay_mask
+from multiclass_segmentation.report.plotting import class_legend_handles, class_rgb, overlay_mask
 
 # The split whose curves and examples are drawn: the one that reports.
 REPORTED_SPLIT = "test"
@@ -87,7 +87,7 @@ def _score_lines(
     for class_id in classes.ids:
         name = classes.name_of(class_id)
         values = [_nan((p.get("dice") or {}).get(name)) for p in points]
-        ax.plot(xs, values, marker=".", lw=1, color=classes.rgb_of(class_id))
+        ax.plot(xs, values, marker=".", lw=1, color=class_rgb(classes, class_id))
     ax.plot(xs, [_nan(p.get("mdice")) for p in points], marker="o", lw=2.5, color="black")
     ax.grid(alpha=0.3)
 

@@ -1,7 +1,7 @@
 """Figures of a sweep's Optuna study: the optimisation history and the parameter importances.
 
-Optuna's matplotlib plots draw on pyplot themselves; with too few trials for a plot,
-a figure holding a note says so instead.
+Optuna's matplotlib plots make their own figures (matplotlib's global state); with too
+few trials for a plot, a figure holding a note says so instead.
 """
 
 from __future__ import annotations

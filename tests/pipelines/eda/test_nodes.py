@@ -28,6 +28,7 @@ from multiclass_segmentation.pipelines.eda.nodes import (
     render_eda_markdown,
     suggest_class_weights,
 )
+from multiclass_segmentation.report.plotting import class_rgb
 from tests.conftest import REAL_DATASET
 from tests.manifests import write_split
 
@@ -205,7 +206,7 @@ def test_class_pixel_bars_are_log_scaled_in_class_colours(statistics):
     assert ax.get_yscale() == "log"
     assert _legend_labels(figure) == ["background", "cat", "dog"]
     colours = {tuple(np.round(bar.get_facecolor()[:3], 3)) for bar in ax.patches}
-    assert colours == {tuple(np.round(CLASSES.rgb_of(c), 3)) for c in CLASSES.ids}
+    assert colours == {tuple(np.round(class_rgb(CLASSES, c), 3)) for c in CLASSES.ids}
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
 
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-import numpy as np
-import pytest
-
 from multiclass_segmentation.config.evaluation import EvaluationParams
 from multiclass_segmentation.config.reporting import ReportingParams
 from multiclass_segmentation.pipelines.reporting.nodes import (
@@ -13,8 +9,6 @@ from multiclass_segmentation.pipelines.reporting.nodes import (
     SWEEP_VERSION,
     latest_metrics,
     newest_by_hypothesis,
-    plot_learning_curves_comparison,
-    plot_scores_comparison,
     render_study_report,
 )
 from tests.pipelines.reporting.builders import (
@@ -42,12 +36,6 @@ def _loader(value):
 
 def _never_loaded():
     raise AssertionError("a version older than the one needed was loaded")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_latest_metrics_are_the_newest_version_of_each_hypothesis_in_the_results():
@@ -195,48 +183,6 @@ def test_report_before_any_training_says_so_in_every_model_section():
     assert "The target (test mDice > 0.75) is **not reached yet**" in report
     assert "report_scores.png" not in report
     assert "No EDA figure saved yet" in report
-
-
-def test_learning_curves_draw_one_line_per_hypothesis_in_its_own_colour():
-    figure = plot_learning_curves_comparison(
-        {"base": history(4, 0.6), "unet_r34": history(6, 0.8)}, EVALUATION
-    )
-    ax_dice, ax_loss = figure.axes
-    assert ax_dice.get_xlabel() == "epoch"
-    assert ax_loss.get_ylabel() == "loss"
-    loss_lines = {line.get_label(): line for line in ax_loss.get_lines()}
-    assert list(loss_lines["unet_r34"].get_xdata()) == [1, 2, 3, 4, 5, 6]
-    assert loss_lines["base"].get_color() != loss_lines["unet_r34"].get_color()
-    mdice = [line for line in ax_dice.get_lines() if line.get_marker() == "o"]
-    assert max(mdice[1].get_ydata()) == pytest.approx(0.8)
-    assert [line.get_ydata()[0] for line in ax_dice.get_lines() if line.get_linestyle() == ":"] == [
-        0.75
-    ]
-
-
-def test_scores_figure_bars_hold_each_class_dice_in_its_class_colour():
-    figure = plot_scores_comparison(study_results(), CLASSES, EVALUATION)
-    ax = figure.axes[0]
-    assert [tick.get_text() for tick in ax.get_xticklabels()] == [
-        "unet_r34\n(best)",
-        "deeplabv3plus_r50",
-    ]
-    cat_bars = ax.containers[1]
-    assert [bar.get_height() for bar in cat_bars] == [0.5, 0.7]
-    assert np.allclose(cat_bars[0].get_facecolor()[:3], CLASSES.rgb_of(1))
-    assert [bar.get_height() for bar in ax.containers[3]] == [0.70, 0.78]
-
-
-def test_figures_without_data_say_what_is_missing():
-    texts = [
-        text.get_text()
-        for figure in (
-            plot_learning_curves_comparison({}, EVALUATION),
-            plot_scores_comparison({}, CLASSES, EVALUATION),
-        )
-        for text in figure.axes[0].texts
-    ]
-    assert texts == ["No training history saved yet.", "No hypothesis evaluated yet."]
 
 
 def _sweep_trial(number: int, state: str, value: float | None, lr: float) -> dict:

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import segmentation_models_pytorch as smp
 import torch
-from matplotlib.colors import to_rgb
 from pydantic import ValidationError
 
 from multiclass_segmentation.cli import find_user_error
@@ -22,7 +21,6 @@ from multiclass_segmentation.core.training_run import (
 )
 from multiclass_segmentation.errors import BadInputError
 from multiclass_segmentation.io.config_loading import environment_parameters
-from multiclass_segmentation.pipelines.training.nodes import plot_learning_curves
 from tests.conftest import PROJECT_ROOT, copy_project, run_kedro
 
 CLASSES = ClassesParams(
@@ -155,23 +153,3 @@ def test_each_environment_builds_its_own_hypothesis(
     assert [t.name for t in training.augmentations[:2]] == first_augmentations
     assert training.checkpoint_dir.endswith(f"checkpoints/{env}")
     assert isinstance(build_model(training.model, 3), architecture)
-
-
-def test_learning_curves_show_every_class_in_its_colour():
-    history = [
-        {
-            "epoch": epoch,
-            "train_loss": 1.0 / epoch,
-            "lr": 1e-3,
-            "val_mdice": 0.5,
-            "val_fg_mdice": 0.4,
-            "val_dice": {"background": 0.9, "cat": 0.3, "dog": None},
-            "seconds": 1.0,
-        }
-        for epoch in (1, 2)
-    ]
-    figure = plot_learning_curves(history, CLASSES)
-    dice_axes = figure.axes[1]
-    labels = [line.get_label() for line in dice_axes.get_lines()]
-    assert labels == ["Dice background", "Dice cat", "Dice dog", "mDice"]
-    assert to_rgb(dice_axes.get_lines()[1].get_color()) == to_rgb("orange")

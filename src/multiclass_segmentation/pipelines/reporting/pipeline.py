@@ -3,13 +3,10 @@
 from kedro.pipeline import Node, Pipeline
 
 from multiclass_segmentation.report.study import LEARNING_CURVES_FIGURE, SCORES_FIGURE
+from multiclass_segmentation.report.study_figures import scores_comparison_figure
+from multiclass_segmentation.report.training_figures import learning_curves_comparison_figure
 
-from .nodes import (
-    plot_learning_curves_comparison,
-    plot_scores_comparison,
-    render_study_report,
-    select_latest_runs,
-)
+from .nodes import render_study_report, select_latest_runs
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -24,14 +21,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="select_latest_runs_node",
             ),
             Node(
-                func=plot_learning_curves_comparison,
+                func=learning_curves_comparison_figure,
                 inputs=["latest_training_histories", "params:evaluation"],
                 outputs=f"{LEARNING_CURVES_FIGURE}_figure",
                 name="plot_learning_curves_comparison_node",
                 tags="figures",
             ),
             Node(
-                func=plot_scores_comparison,
+                func=scores_comparison_figure,
                 inputs=["study_results_with_robustness", "params:classes", "params:evaluation"],
                 outputs=f"{SCORES_FIGURE}_figure",
                 name="plot_scores_comparison_node",

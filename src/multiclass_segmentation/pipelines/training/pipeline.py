@@ -2,7 +2,9 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import plot_learning_curves, train_model
+from multiclass_segmentation.report.training_figures import learning_curves_figure
+
+from .nodes import train_model
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -23,7 +25,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="train_model_node",
             ),
             Node(
-                func=plot_learning_curves,
+                func=learning_curves_figure,
                 inputs=["training_history", "params:classes"],
                 outputs="learning_curves_hypothesis_figure",
                 name="plot_learning_curves_node",
