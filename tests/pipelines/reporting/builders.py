@@ -119,7 +119,11 @@ def metrics(
 ) -> dict:
     """metrics.json of one evaluation: the training parameters and the test scores."""
     return {
+        "schema_version": 1,
         "hypothesis": hypothesis,
+        "evaluated_at": "2026-01-02T03:04:05+00:00",
+        "target_mdice": 0.75,
+        "val": _split_scores(),
         "tta": tta or {"hflip": False, "scales": [1.0]},
         "model": {
             "best_epoch": best_epoch,
@@ -146,6 +150,7 @@ def metrics(
             },
         },
         "test": {
+            **_split_scores(),
             "confusion_normalized": [[0.9, 0.05, 0.05], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]],
             "recall_by_object_size": {
                 "cat": [
@@ -158,6 +163,15 @@ def metrics(
                 ],
             },
         },
+    }
+
+
+def _split_scores() -> dict:
+    return {
+        "mdice": 0.7,
+        "fg_mdice": 0.6,
+        "miou": 0.55,
+        "dice": {"background": 0.9, "cat": 0.5, "dog": 0.7},
     }
 
 
