@@ -12,7 +12,6 @@ from kedro.io.core import DatasetError
 from multiclass_segmentation.config.model import ModelParams
 from multiclass_segmentation.core.models import build_model
 from multiclass_segmentation.core.segmenter import EnsembleSegmenter, Segmenter
-from multiclass_segmentation.errors import BadInputError
 from multiclass_segmentation.io.datasets import (
     ResultsJSONDataset,
     SegmentationModelDataset,
@@ -87,11 +86,13 @@ def test_study_results_start_empty_and_round_trip(tmp_path: Path):
 def test_results_files_of_another_shape_or_version_fail_on_load_naming_the_file(tmp_path: Path):
     results = StudyResultsDataset(filepath=str(tmp_path / "results.json"))
     results.save({"schema_version": 2, "best_model": "base"})
-    with pytest.raises(BadInputError, match=r"results\.json .*schema_version 2"):
+    # Kedro wraps the BadInputError, which the command line finds as the cause.
+    with pytest.raises(DatasetError, match=r"results\.json .*schema_version 2") as raised:
         results.load()
+    assert type(raised.value.__cause__).__name__ == "BadInputError"
     metrics = ResultsJSONDataset(results_file="metrics.json", filepath=str(tmp_path / "m.json"))
     metrics.save({"hypothesis": "base", "val": {}})
-    with pytest.raises(BadInputError, match=r"m\.json .*evaluated_at: Field required"):
+    with pytest.raises(DatasetError, match=r"m\.json .*evaluated_at: Field required"):
         metrics.load()
     with pytest.raises(DatasetError, match="results_file 'other.json'"):
         ResultsJSONDataset(results_file="other.json", filepath=str(tmp_path / "o.json"))

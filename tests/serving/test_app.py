@@ -38,9 +38,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     save_model(project, FIRST_VERSION, tiny_segmenter("first"))
     metrics = project / "data/08_reporting/metrics.json/2026-01-01T01.00.00.000Z/metrics.json"
     metrics.parent.mkdir(parents=True)
-    metrics.write_text(
-        json.dumps(evaluation_metrics({"name": "first"}, 0.5))
-    )
+    metrics.write_text(json.dumps(evaluation_metrics({"name": "first"}, 0.5)))
     return project
 
 
