@@ -22,7 +22,7 @@ from multiclass_segmentation.analysis.validation.inspection import (
 )
 from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.config.data_validation import DataValidationParams
-from multiclass_segmentation.report.format import preview
+from multiclass_segmentation.analysis.text import preview
 
 SEVERITIES_REPORTED = ("error", "warning")
 
