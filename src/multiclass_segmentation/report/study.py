@@ -10,6 +10,7 @@ import numpy as np
 from multiclass_segmentation.analysis.model_selection import best_epoch
 from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.config.reporting import ReportingParams
+from multiclass_segmentation.config.results import StudyResults
 from multiclass_segmentation.report import conclusion, robustness, study_seeds
 from multiclass_segmentation.report.format import label
 from multiclass_segmentation.report.render import render
@@ -46,7 +47,7 @@ class Study:
 
     validation: dict
     eda: dict
-    results: dict
+    results: StudyResults
     metrics: dict[str, dict]
     histories: dict[str, list[dict]]
     sweeps: dict[str, dict]
@@ -168,9 +169,12 @@ def report_context(
         ),
         training=training_summaries(study.histories),
         confusion_sentences=confusion_sentences(study, classes),
-        seeds=study_seeds.section(study.results.get("study"), digits),
+        seeds=study_seeds.section(study.results.study, digits),
         shift=robustness.section(
-            study.results.get("hypotheses", {}), study.ranked, study.best, digits
+            study.results.model_dump(mode="json").get("hypotheses", {}),
+            study.ranked,
+            study.best,
+            digits,
         ),
         target_sentence=conclusion.target_sentence(study, target_mdice, digits),
         bullets=conclusion.bullets(study, classes, target_mdice, digits),

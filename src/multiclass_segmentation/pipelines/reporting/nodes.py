@@ -24,7 +24,7 @@ from multiclass_segmentation.analysis.model_selection import (
 from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.config.evaluation import EvaluationParams
 from multiclass_segmentation.config.reporting import ReportingParams
-from multiclass_segmentation.config.results import Metrics, read_results_file
+from multiclass_segmentation.config.results import Metrics, StudyResults, read_results_file
 from multiclass_segmentation.io.versions import version_path_pattern
 from multiclass_segmentation.report.format import score
 from multiclass_segmentation.report.study import Study, study_report_markdown
@@ -203,7 +203,7 @@ def render_study_report(
     study = Study(
         validation=validation_report,
         eda=eda_report,
-        results=study_results,
+        results=StudyResults.model_validate(study_results),
         metrics=metrics,
         histories=histories or {},
         sweeps=sweeps or {},
