@@ -12,7 +12,7 @@ export NO_ALBUMENTATIONS_UPDATE := 1
 export MPLBACKEND := Agg
 
 .PHONY: help install data run demo study sweep test test-fast lint format viz bench bench-scale
-.PHONY: serve bench-serve docs
+.PHONY: serve bench-serve docs schemas
 
 help:
 	@echo "make run    - set up .venv, get the dataset, run every pipeline (kedro run)"
@@ -28,6 +28,7 @@ help:
 	@echo "make serve  - the HTTP service and web page on 127.0.0.1:8000 (PORT=8010, SERVE_ARGS=...)"
 	@echo "make bench-serve - load benchmark of the service -> benchmarks/results/serve-<time>.json"
 	@echo "make docs   - the documentation site (docs/, mkdocs.yml) -> site/"
+	@echo "make schemas - the JSON Schemas of the results files -> docs/schemas/"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -116,3 +117,6 @@ bench-serve: install
 # anchor, a page missing from the nav) fails the build.
 docs: install
 	$(BIN)/mkdocs build --strict --site-dir site
+
+schemas: install
+	$(BIN)/python -m multiclass_segmentation.commands.results_schema

@@ -15,6 +15,7 @@ from multiclass_segmentation.core.segmenter import EnsembleSegmenter, Segmenter
 from multiclass_segmentation.io.datasets import (
     GENERATED_MARKER,
     ConfEnvironmentsDataset,
+    ResultsJSONDataset,
     SegmentationModelDataset,
     StudyResultsDataset,
 )
@@ -79,8 +80,24 @@ def test_study_results_start_empty_and_round_trip(tmp_path: Path):
     dataset = StudyResultsDataset(filepath=str(tmp_path / "reporting" / "results.json"))
     assert dataset.load() == {}
     dataset.save({"best_model": "base"})
-    assert dataset.load() == {"best_model": "base"}
+    # Written before the schema: read as version 1.
+    assert dataset.load() == {"schema_version": 1, "best_model": "base"}
     assert [p.name for p in (tmp_path / "reporting").iterdir()] == ["results.json"]
+
+
+def test_results_files_of_another_shape_or_version_fail_on_load_naming_the_file(tmp_path: Path):
+    results = StudyResultsDataset(filepath=str(tmp_path / "results.json"))
+    results.save({"schema_version": 2, "best_model": "base"})
+    # Kedro wraps the BadInputError, which the command line finds as the cause.
+    with pytest.raises(DatasetError, match=r"results\.json .*schema_version 2") as raised:
+        results.load()
+    assert type(raised.value.__cause__).__name__ == "BadInputError"
+    metrics = ResultsJSONDataset(results_file="metrics.json", filepath=str(tmp_path / "m.json"))
+    metrics.save({"hypothesis": "base", "val": {}})
+    with pytest.raises(DatasetError, match=r"m\.json .*evaluated_at: Field required"):
+        metrics.load()
+    with pytest.raises(DatasetError, match="results_file 'other.json'"):
+        ResultsJSONDataset(results_file="other.json", filepath=str(tmp_path / "o.json"))
 
 
 def test_an_ensemble_saves_each_member_and_loads_back_with_the_same_predictions(tmp_path: Path):

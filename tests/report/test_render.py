@@ -37,11 +37,9 @@ def test_scores_percentages_and_differences_have_the_digits_asked_and_a_dash_whe
     assert fmt.signed(None, 0.75, 3) == fmt.signed(0.75, None, 3) == "-"
 
 
-def test_triples_buckets_previews_and_assignments():
+def test_triples_buckets_and_assignments():
     assert fmt.triple([0.5, 0.25, 1], 2) == "0.50, 0.25, 1.00"
     assert fmt.bucket({"min_share": 0.02, "max_share": 0.08}) == "2%-8%"
-    assert fmt.preview(["a", "b", "c"], 2) == "a, b and 1 more"
-    assert fmt.preview(["a", "b"], 2, code=True) == "`a`, `b`"
     assert fmt.short(0.000123456) == "0.0001235"
     assert fmt.short(3) == "3"
     assert fmt.assignments({"lr": 0.001, "n": 2}) == "lr=0.001, n=2"

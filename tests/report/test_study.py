@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from multiclass_segmentation.config.results import HypothesisEntry, StudyResults
 from multiclass_segmentation.report.conclusion import target_sentence
 from multiclass_segmentation.report.setup import differing_parameters, tta_label
 from multiclass_segmentation.report.study import Study, finding_counts, summary_table
 
 
-def _study(results: dict, best: str | None) -> Study:
-    return Study({}, {}, results, {}, {}, {}, set(), list(results.get("hypotheses", {})), best)
+def _study(test_mdice: dict[str, float], best: str | None) -> Study:
+    """A study whose hypotheses have only a test mDice that matters."""
+    entries = {
+        h: HypothesisEntry(
+            val_mdice=None,
+            val_fg_mdice=None,
+            test_mdice=test,
+            test_fg_mdice=None,
+            test_miou=None,
+            test_dice={},
+            val_dice={},
+            epochs_run=None,
+            evaluated_at="2026-01-02T03:04:05+00:00",
+        )
+        for h, test in test_mdice.items()
+    }
+    results = StudyResults(hypotheses=entries)
+    return Study({}, {}, results, {}, {}, {}, set(), list(entries), best)
 
 
 def test_nested_summary_counts_get_a_column_each():
@@ -32,12 +49,10 @@ def test_findings_are_counted_by_severity_check_and_split_with_their_files():
 
 
 def test_the_target_sentence_says_by_how_much_it_is_reached_or_missed():
-    results = {"hypotheses": {"a": {"test_mdice": 0.8}}}
-    assert target_sentence(_study(results, "a"), 0.75, 2) == (
+    assert target_sentence(_study({"a": 0.8}, "a"), 0.75, 2) == (
         "The target (test mDice > 0.75) is **reached**: a scores 0.80, 0.05 above it."
     )
-    results = {"hypotheses": {"a": {"test_mdice": 0.7}}}
-    assert target_sentence(_study(results, "a"), 0.75, 3) == (
+    assert target_sentence(_study({"a": 0.7}, "a"), 0.75, 3) == (
         "The target (test mDice > 0.75) is **not reached**: a scores 0.700, 0.050 short of it."
     )
     assert target_sentence(_study({}, None), 0.75, 3) == (

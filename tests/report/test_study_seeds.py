@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from multiclass_segmentation.report import format as fmt
 from multiclass_segmentation.report import study_seeds
-from multiclass_segmentation.report.study import section_numbers
 from tests.pipelines.reporting.builders import seed_study
 
 
@@ -132,14 +131,6 @@ def test_the_conclusion_bullet_gives_the_best_and_whether_it_beats_the_default()
     )
 
 
-def test_without_a_study_there_is_no_section_and_the_numbering_stays():
+def test_without_a_study_there_is_no_section():
     assert study_seeds.section(None, 3) is None
     assert study_seeds.section({}, 3) is None
-    assert section_numbers(False, False) == {"sweeps": 7, "conclusion": 8}
-    assert section_numbers(False, True) == {"study": 7, "sweeps": 8, "conclusion": 9}
-    assert section_numbers(True, True) == {
-        "robustness": 7,
-        "study": 8,
-        "sweeps": 9,
-        "conclusion": 10,
-    }

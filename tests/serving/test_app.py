@@ -18,6 +18,7 @@ from tests.serving.conftest import (
     FIRST_VERSION,
     SECOND_VERSION,
     encoded,
+    evaluation_metrics,
     mask_of,
     post_image,
     random_rgb,
@@ -37,9 +38,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     save_model(project, FIRST_VERSION, tiny_segmenter("first"))
     metrics = project / "data/08_reporting/metrics.json/2026-01-01T01.00.00.000Z/metrics.json"
     metrics.parent.mkdir(parents=True)
-    metrics.write_text(
-        json.dumps({"hypothesis": "base", "model": {"name": "first"}, "test": {"mdice": 0.5}})
-    )
+    metrics.write_text(json.dumps(evaluation_metrics({"name": "first"}, 0.5)))
     return project
 
 
@@ -67,7 +66,7 @@ def test_health_readiness_and_the_model(service: str):
         ("cat", "#f28e2b"),
         ("dog", "#4e79a7"),
     ]
-    assert model["metrics"]["test"] == {"mdice": 0.5} and model["metrics"]["matches_model"]
+    assert model["metrics"]["test"]["mdice"] == 0.5 and model["metrics"]["matches_model"]
     assert model["tta"] == {"hflip": True, "scales": [1.0]}
 
 

@@ -19,7 +19,14 @@ from multiclass_segmentation.serving.model import (
     resolve_model_folder,
 )
 from tests.pipelines.inference.builders import save_model, tiny_segmenter
-from tests.serving.conftest import CLASSES, FIRST_VERSION, SECOND_VERSION, TTA, random_rgb
+from tests.serving.conftest import (
+    CLASSES,
+    FIRST_VERSION,
+    SECOND_VERSION,
+    TTA,
+    evaluation_metrics,
+    random_rgb,
+)
 
 
 @pytest.fixture(scope="module")
@@ -111,17 +118,22 @@ def test_the_metrics_of_the_same_model_win_over_newer_ones(project: Path, tmp_pa
     def write(version: str, model: dict, mdice: float) -> None:
         path = tmp_path / "metrics.json" / version / "metrics.json"
         path.parent.mkdir(parents=True)
-        metrics = {"hypothesis": "base", "model": model, "test": {"mdice": mdice}}
-        path.write_text(json.dumps(metrics))
+        path.write_text(json.dumps(evaluation_metrics(model, mdice)))
 
     assert model_metrics(tmp_path, served) is None
     write("2026-02-01T00.00.00.000Z", {"name": "second"}, 0.7)
     write("2026-03-01T00.00.00.000Z", {"name": "other"}, 0.9)
+    broken = tmp_path / "study" / "base" / "metrics.json"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(json.dumps({**evaluation_metrics({}, 0.1), "schema_version": 2}))
+    with pytest.raises(BadInputError, match=f"{broken}.*schema_version 2"):
+        model_metrics(tmp_path, served)
+    broken.unlink()
     metrics = model_metrics(tmp_path, served)
-    assert (metrics["test"], metrics["matches_model"]) == ({"mdice": 0.7}, True)
+    assert (metrics["test"]["mdice"], metrics["matches_model"]) == (0.7, True)
     served.info = {"name": "not evaluated"}
     metrics = model_metrics(tmp_path, served)
-    assert (metrics["test"], metrics["matches_model"]) == ({"mdice": 0.9}, False)
+    assert (metrics["test"]["mdice"], metrics["matches_model"]) == (0.9, False)
 
 
 def test_a_model_of_other_classes_is_refused(project: Path):

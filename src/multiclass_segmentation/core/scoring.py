@@ -19,6 +19,7 @@ from multiclass_segmentation.analysis.model_selection import best_hypothesis
 from multiclass_segmentation.analysis.objects import label_objects
 from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.config.evaluation import EvaluationParams
+from multiclass_segmentation.config.results import StudyResults
 from multiclass_segmentation.core.data import ManifestDataset, build_loader, collate_as_lists
 from multiclass_segmentation.core.metrics import (
     confusion_matrix,
@@ -166,11 +167,11 @@ def study_results(
     }
     best_name = best_hypothesis(entries)
     best_test = entries[best_name]["test_mdice"]
-    return {
-        "hypotheses": entries,
-        "best_model": best_name,
-        "best_selected_by": "val_mdice",
-        "best_mdice": best_test,
-        "target_mdice": target_mdice,
-        "target_achieved": best_test is not None and best_test > target_mdice,
-    }
+    return StudyResults(
+        hypotheses=entries,
+        best_model=best_name,
+        best_selected_by="val_mdice",
+        best_mdice=best_test,
+        target_mdice=target_mdice,
+        target_achieved=best_test is not None and best_test > target_mdice,
+    ).to_json()

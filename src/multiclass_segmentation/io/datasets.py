@@ -24,6 +24,11 @@ from kedro_datasets.pillow import ImageDataset
 from kedro_datasets.text import TextDataset
 from PIL import Image
 
+from multiclass_segmentation.config.results import (
+    RESULTS_FILES,
+    StudyResults,
+    read_results_file,
+)
 from multiclass_segmentation.core.segmenter import EnsembleSegmenter, Segmenter
 from multiclass_segmentation.io.atomic import write_atomically
 from multiclass_segmentation.io.model_folder import (
@@ -146,7 +151,8 @@ class StudyResultsDataset(AbstractDataset[dict, dict]):
     def load(self) -> dict:
         if not self._filepath.is_file():
             return {}
-        return json.loads(self._filepath.read_text(encoding="utf-8"))
+        data = json.loads(self._filepath.read_text(encoding="utf-8"))
+        return read_results_file(StudyResults, data, str(self._filepath)).to_json()
 
     def save(self, data: dict) -> None:
         write_atomically(
@@ -179,6 +185,21 @@ class AtomicJSONDataset(JSONDataset):
 
         write_atomically(_local_save_path(self, "json.JSONDataset"), write)
         self._invalidate_cache()
+
+
+class ResultsJSONDataset(AtomicJSONDataset):
+    """metrics.json or robustness.json (``results_file``): loaded through its model of
+    config/results.py, so a file of another shape or schema version fails on load."""
+
+    def __init__(self, *, results_file: str, **kwargs: Any) -> None:
+        if results_file not in RESULTS_FILES:
+            raise DatasetError(f"results_file {results_file!r} is none of {sorted(RESULTS_FILES)}")
+        super().__init__(**kwargs)
+        self._model = RESULTS_FILES[results_file]
+
+    def load(self) -> dict:
+        source = get_filepath_str(self._get_load_path(), self._protocol)
+        return read_results_file(self._model, super().load(), source).to_json()
 
 
 class AtomicTextDataset(TextDataset):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from multiclass_segmentation.config.common import ClassesParams
+from multiclass_segmentation.config.results import HypothesisEntry
 from multiclass_segmentation.report import study_seeds
 from multiclass_segmentation.report.format import bucket, percent, score, signed, upper_first
 
@@ -25,7 +26,7 @@ def target_sentence(study: Study, target: float, digits: int) -> str:
             f"The target (test mDice > {target:g}) is **not reached yet**: no model is evaluated."
         )
     best = study.best
-    test = study.results["hypotheses"][best].get("test_mdice")
+    test = study.results.hypotheses[best].test_mdice
     if test is None:
         return f"The target (test mDice > {target:g}) is **not reached**: {best} has no test mDice."
     if test > target:
@@ -56,7 +57,7 @@ def bullets(study: Study, classes: ClassesParams, target: float, digits: int) ->
     """The conclusion: the data, then (once a model is evaluated) the models, then the study
     over seeds where results.json has one."""
     data = [_validation_bullet(study.validation), _eda_bullet(study.eda, classes, digits)]
-    seeds = study.results.get("study")
+    seeds = study.results.study
     over_seeds = [study_seeds.conclusion_bullet(seeds, digits)] if seeds else []
     if study.best is None:
         return [*data, NOT_EVALUATED, target_sentence(study, target, digits), *over_seeds]
@@ -108,19 +109,19 @@ def _eda_bullet(eda: dict, classes: ClassesParams, digits: int) -> str:
 
 def _model_bullets(study: Study, target: float, digits: int) -> list[str]:
     """The ranking, the target, a better model on test, the runner-up, the weakest class."""
-    entries, ranked, best = study.results["hypotheses"], study.ranked, study.best
+    entries, ranked, best = study.results.hypotheses, study.ranked, study.best
     entry = entries[best]
     lines = [
         f"{len(ranked)} hypothesis(es) evaluated, ranked by validation mDice: "
-        + ", ".join(f"{h} ({score(entries[h].get('val_mdice'), digits)})" for h in ranked)
+        + ", ".join(f"{h} ({score(entries[h].val_mdice, digits)})" for h in ranked)
         + ".",
         target_sentence(study, target, digits),
     ]
-    best_on_test = max(ranked, key=lambda h: entries[h].get("test_mdice") or -1.0)
-    if (entries[best_on_test].get("test_mdice") or -1.0) > (entry.get("test_mdice") or -1.0):
+    best_on_test = max(ranked, key=lambda h: entries[h].test_mdice or -1.0)
+    if (entries[best_on_test].test_mdice or -1.0) > (entry.test_mdice or -1.0):
         lines.append(
             f"On test, {best_on_test} scores higher "
-            f"({score(entries[best_on_test]['test_mdice'], digits)}), but the model is chosen "
+            f"({score(entries[best_on_test].test_mdice, digits)}), but the model is chosen "
             "by validation mDice, never by test: picking by test would make the test score "
             "optimistic."
         )
@@ -129,15 +130,15 @@ def _model_bullets(study: Study, target: float, digits: int) -> list[str]:
         other = entries[runner_up]
         lines.append(
             f"{best} differs from the runner-up {runner_up} by "
-            f"{signed(entry.get('val_mdice'), other.get('val_mdice'), digits)} "
+            f"{signed(entry.val_mdice, other.val_mdice, digits)} "
             "validation mDice and by "
-            f"{signed(entry.get('test_mdice'), other.get('test_mdice'), digits)} test mDice."
+            f"{signed(entry.test_mdice, other.test_mdice, digits)} test mDice."
         )
     return lines + _class_conclusion(best, entry, digits)
 
 
-def _class_conclusion(best: str, entry: dict, digits: int) -> list[str]:
-    test_dice = {name: d for name, d in entry.get("test_dice", {}).items() if d is not None}
+def _class_conclusion(best: str, entry: HypothesisEntry, digits: int) -> list[str]:
+    test_dice = {name: d for name, d in entry.test_dice.items() if d is not None}
     if not test_dice:
         return []
     weakest = min(test_dice, key=test_dice.get)
@@ -146,7 +147,7 @@ def _class_conclusion(best: str, entry: dict, digits: int) -> list[str]:
         f"For {best}, the weakest class is {weakest} (test Dice "
         f"{score(test_dice[weakest], digits)}) and the strongest {strongest} "
         f"({score(test_dice[strongest], digits)}); test minus validation mDice is "
-        f"{signed(entry.get('test_mdice'), entry.get('val_mdice'), digits)}."
+        f"{signed(entry.test_mdice, entry.val_mdice, digits)}."
     ]
 
 

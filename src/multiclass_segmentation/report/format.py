@@ -67,13 +67,6 @@ def bucket(bucket: dict) -> str:
     return f"{bucket['min_share']:.0%}-{bucket['max_share']:.0%}"
 
 
-def preview(items: Sequence[Any], limit: int, code: bool = False) -> str:
-    """The first ``limit`` items (in backticks if ``code``) and how many more there are."""
-    shown = ", ".join(f"`{item}`" if code else str(item) for item in items[:limit])
-    rest = len(items) - limit
-    return f"{shown} and {rest} more" if rest > 0 else shown
-
-
 def label(key: str) -> str:
     """A JSON key as words: 'images_without_masks' -> 'images without masks'."""
     return key.replace("_", " ")

@@ -7,6 +7,7 @@ from typing import Any
 
 import jinja2
 
+from multiclass_segmentation.analysis.text import preview
 from multiclass_segmentation.report import format as fmt
 
 FILTERS = {
@@ -18,7 +19,7 @@ FILTERS = {
     "level": fmt.level,
     "triple": fmt.triple,
     "bucket": fmt.bucket,
-    "preview": fmt.preview,
+    "preview": preview,
     "label": fmt.label,
     "upper_first": fmt.upper_first,
     "lookup": fmt.lookup,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from multiclass_segmentation.analysis.model_selection import best_epoch
 from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.config.reporting import ReportingParams
+from multiclass_segmentation.config.results import StudyResults
 from multiclass_segmentation.report import conclusion, robustness, study_seeds
 from multiclass_segmentation.report.format import label
 from multiclass_segmentation.report.render import render
@@ -46,7 +47,7 @@ class Study:
 
     validation: dict
     eda: dict
-    results: dict
+    results: StudyResults
     metrics: dict[str, dict]
     histories: dict[str, list[dict]]
     sweeps: dict[str, dict]
@@ -109,50 +110,83 @@ def training_summaries(histories: dict[str, list[dict]]) -> dict[str, dict]:
     return summaries
 
 
-def section_numbers(with_robustness: bool, with_study: bool) -> dict[str, int]:
-    """The numbers of the sections after the error analysis (6): robustness's and the
-    study's only when results.json has them."""
-    names = [
-        *(["robustness"] if with_robustness else []),
-        *(["study"] if with_study else []),
-        "sweeps",
-        "conclusion",
-    ]
-    return {name: 7 + index for index, name in enumerate(names)}
+@dataclass(frozen=True)
+class StudyReportContext:
+    """Everything the template study_report.md.j2 reads: the study and what is computed
+    from it here; the formatting is the renderer's filters (report/render.py)."""
+
+    study: Study
+    classes: ClassesParams
+    target: float
+    reporting: ReportingParams
+    digits: int
+    summary_table: dict[str, list]
+    finding_counts: list[list]
+    eda_figures: list[dict[str, str]]
+    setups: dict[str, dict]
+    differing: dict[str, list]
+    training: dict[str, dict]
+    confusion_sentences: dict[str, str]
+    seeds: dict | None
+    shift: dict | None
+    target_sentence: str
+    bullets: list[str]
+    figures_folder: str = FIGURES_FOLDER
+    learning_curves_figure: str = LEARNING_CURVES_FIGURE
+    scores_figure: str = SCORES_FIGURE
+    error_figures: dict[str, str] = field(default_factory=lambda: dict(ERROR_FIGURES))
+    setup_columns: tuple = SETUP_COLUMNS
+    not_evaluated: str = conclusion.NOT_EVALUATED
+
+
+def confusion_sentences(study: Study, classes: ClassesParams) -> dict[str, str]:
+    """The confusion sentence of each ranked hypothesis with a saved test confusion."""
+    matrices = {
+        h: study.metrics[h].get("test", {}).get("confusion_normalized")
+        for h in study.ranked
+        if h in study.metrics
+    }
+    return {h: conclusion.confusion_pairs(m, classes) for h, m in matrices.items() if m}
+
+
+def report_context(
+    study: Study, classes: ClassesParams, target_mdice: float, reporting: ReportingParams
+) -> StudyReportContext:
+    """The study report's context: its tables, sections and sentences from ``study``."""
+    digits = reporting.score_digits
+    return StudyReportContext(
+        study=study,
+        classes=classes,
+        target=target_mdice,
+        reporting=reporting,
+        digits=digits,
+        summary_table=summary_table(study.validation["summary"]),
+        finding_counts=finding_counts(study.validation["findings"]),
+        eda_figures=eda_figures(study.figures),
+        setups={h: setup(study.metrics.get(h)) for h in study.ranked},
+        differing=differing_parameters(
+            study.metrics, study.ranked, reporting.parameters_not_compared
+        ),
+        training=training_summaries(study.histories),
+        confusion_sentences=confusion_sentences(study, classes),
+        seeds=study_seeds.section(study.results.study, digits),
+        shift=robustness.section(
+            study.results.model_dump(mode="json").get("hypotheses", {}),
+            study.ranked,
+            study.best,
+            digits,
+        ),
+        target_sentence=conclusion.target_sentence(study, target_mdice, digits),
+        bullets=conclusion.bullets(study, classes, target_mdice, digits),
+    )
 
 
 def study_report_markdown(
     study: Study, classes: ClassesParams, target_mdice: float, reporting: ReportingParams
 ) -> str:
-    """The study report: one section per stage of the study, then the conclusion."""
-    shift = robustness.section(
-        study.results.get("hypotheses", {}), study.ranked, study.best, reporting.score_digits
-    )
+    """The study report: one section per stage of the study, then the conclusion; the
+    template numbers the sections it renders."""
+    context = report_context(study, classes, target_mdice, reporting)
     return render(
-        "study_report.md.j2",
-        study=study,
-        classes=classes,
-        target=target_mdice,
-        reporting=reporting,
-        digits=reporting.score_digits,
-        figures_folder=FIGURES_FOLDER,
-        learning_curves_figure=LEARNING_CURVES_FIGURE,
-        scores_figure=SCORES_FIGURE,
-        error_figures=ERROR_FIGURES,
-        not_evaluated=conclusion.NOT_EVALUATED,
-        summary_table=summary_table(study.validation["summary"]),
-        finding_counts=finding_counts(study.validation["findings"]),
-        eda_figures=eda_figures(study.figures),
-        setups={h: setup(study.metrics.get(h)) for h in study.ranked},
-        setup_columns=SETUP_COLUMNS,
-        differing=differing_parameters(
-            study.metrics, study.ranked, reporting.parameters_not_compared
-        ),
-        training=training_summaries(study.histories),
-        seeds=study_seeds.section(study.results.get("study"), reporting.score_digits),
-        shift=shift,
-        sections=section_numbers(shift is not None, bool(study.results.get("study"))),
-        target_sentence=conclusion.target_sentence(study, target_mdice, reporting.score_digits),
-        confusion_pairs=conclusion.confusion_pairs,
-        bullets=conclusion.bullets(study, classes, target_mdice, reporting.score_digits),
+        "study_report.md.j2", **{f.name: getattr(context, f.name) for f in fields(context)}
     )

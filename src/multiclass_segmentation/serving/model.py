@@ -20,6 +20,7 @@ import onnx
 
 from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.config.evaluation import TestTimeAugmentation
+from multiclass_segmentation.config.results import Metrics, read_results_file
 from multiclass_segmentation.core.export import export_onnx
 from multiclass_segmentation.core.onnx_segmenter import OnnxSegmenter
 from multiclass_segmentation.core.segmenter import EnsembleSegmenter, LabelsFromProbabilities
@@ -195,9 +196,7 @@ def model_metrics(reporting_dir: Path, served: ServedModel) -> dict[str, Any] | 
     same_hypothesis = [
         (path, metrics)
         for path in candidates
-        if path.is_file()
-        and (metrics := json.loads(path.read_text(encoding="utf-8"))).get("hypothesis")
-        == served.hypothesis
+        if path.is_file() and (metrics := _read_metrics(path))["hypothesis"] == served.hypothesis
     ]
     for matches in (True, False):
         for path, metrics in same_hypothesis:
@@ -210,3 +209,9 @@ def model_metrics(reporting_dir: Path, served: ServedModel) -> dict[str, Any] | 
                     "test": metrics.get("test"),
                 }
     return None
+
+
+def _read_metrics(path: Path) -> dict[str, Any]:
+    """metrics.json at ``path`` through its model (config/results.py)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return read_results_file(Metrics, data, str(path)).to_json()

@@ -98,6 +98,30 @@ def _report(results: dict, figures: tuple[str, ...] = (), sweeps: dict | None = 
     )
 
 
+def _headings(report: str) -> list[str]:
+    return [line for line in report.splitlines() if line.startswith("## ")]
+
+
+def test_the_template_numbers_the_sections_it_renders():
+    common = [
+        "## 1. Dataset and validation findings",
+        "## 2. Exploratory data analysis",
+        "## 3. Hypotheses",
+        "## 4. Learning curves",
+        "## 5. Best model",
+        "## 6. Error analysis",
+    ]
+    # No robustness and no study: the sweeps follow the error analysis.
+    assert _headings(_report(study_results())) == [*common, "## 7. Sweeps", "## 8. Conclusion"]
+    with_study = {**study_results(), "study": seed_study()}
+    assert _headings(_report(with_study)) == [
+        *common,
+        "## 7. Study: hypotheses over seeds",
+        "## 8. Sweeps",
+        "## 9. Conclusion",
+    ]
+
+
 def test_report_has_one_setup_and_one_score_row_per_hypothesis_best_first():
     report = _report(study_results())
     lines = report.splitlines()

@@ -110,8 +110,23 @@ def test_a_missing_external_folder_names_its_parameter(tmp_path):
         checked(tmp_path / "nowhere")
 
 
+def _entry(test_mdice: float) -> dict:
+    """results.json's entry of a hypothesis that evaluation wrote."""
+    return {
+        "val_mdice": 0.75,
+        "val_fg_mdice": 0.7,
+        "test_mdice": test_mdice,
+        "test_fg_mdice": 0.6,
+        "test_miou": 0.5,
+        "test_dice": {"background": 0.9},
+        "val_dice": {"background": 0.9},
+        "epochs_run": 3,
+        "evaluated_at": "2026-01-02T03:04:05+00:00",
+    }
+
+
 def test_results_json_gains_the_robustness_of_the_evaluated_hypothesis():
-    results = {"hypotheses": {"base": {"test_mdice": 0.8}, "other": {"test_mdice": 0.7}}}
+    results = {"hypotheses": {"base": _entry(0.8), "other": _entry(0.7)}}
     robustness = {
         "hypothesis": "base",
         "summary": {"test": {"mpc": 0.6, "views": {}}},
@@ -122,7 +137,8 @@ def test_results_json_gains_the_robustness_of_the_evaluated_hypothesis():
 
     recorded = record_robustness(results, robustness)
 
-    assert recorded["hypotheses"]["other"] == {"test_mdice": 0.7}
+    assert recorded["schema_version"] == 1
+    assert recorded["hypotheses"]["other"] == _entry(0.7)
     entry = recorded["hypotheses"]["base"]
     assert entry["test_mdice"] == 0.8
     assert entry["robustness"]["summary"]["test"]["mpc"] == 0.6

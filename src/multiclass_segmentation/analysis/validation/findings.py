@@ -15,6 +15,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from multiclass_segmentation.analysis.text import preview
 from multiclass_segmentation.analysis.validation.inspection import (
     ImageRecord,
     SplitInspection,
@@ -22,7 +23,6 @@ from multiclass_segmentation.analysis.validation.inspection import (
 )
 from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.config.data_validation import DataValidationParams
-from multiclass_segmentation.report.format import preview
 
 SEVERITIES_REPORTED = ("error", "warning")
 

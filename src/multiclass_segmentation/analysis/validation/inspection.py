@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from multiclass_segmentation.analysis.text import preview
 from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.io import imaging
 from multiclass_segmentation.progress import tracked
-from multiclass_segmentation.report.format import preview
 
 Partitions = dict[str, Callable[[], Image.Image]]
 

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from multiclass_segmentation.config.common import ClassesParams, DatasetParams
 from multiclass_segmentation.config.evaluation import EvaluationParams
+from multiclass_segmentation.config.results import Metrics
 from multiclass_segmentation.core.scoring import predictions, score_predictions, study_results
 from multiclass_segmentation.core.segmenter import Segmenter
 from multiclass_segmentation.report import evaluation_figures
@@ -42,15 +43,15 @@ def assemble_metrics(
     hypothesis: str,
 ) -> dict[str, Any]:
     """This run's metrics.json: validation and test scores and what produced them."""
-    return {
-        "hypothesis": hypothesis,
-        "evaluated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "model": segmenter.info,
-        "tta": evaluation.tta.model_dump(),
-        "target_mdice": evaluation.target_mdice,
-        "val": val_scores,
-        "test": test_scores,
-    }
+    return Metrics(
+        hypothesis=hypothesis,
+        evaluated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        model=segmenter.info,
+        tta=evaluation.tta.model_dump(),
+        target_mdice=evaluation.target_mdice,
+        val=val_scores,
+        test=test_scores,
+    ).to_json()
 
 
 def update_study_results(

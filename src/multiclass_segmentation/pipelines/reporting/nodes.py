@@ -18,6 +18,7 @@ from multiclass_segmentation.analysis.model_selection import (
 from multiclass_segmentation.config.common import ClassesParams
 from multiclass_segmentation.config.evaluation import EvaluationParams
 from multiclass_segmentation.config.reporting import ReportingParams
+from multiclass_segmentation.config.results import Metrics, StudyResults, read_results_file
 from multiclass_segmentation.io.versions import version_path_pattern
 from multiclass_segmentation.report.study import Study, study_report_markdown
 
@@ -32,13 +33,13 @@ SWEEP_VERSION = version_path_pattern(r"sweep_(?P<hypothesis>[^/]+)", ".json")
 
 
 def select_latest_runs(
-    json_files: Partitions, study_results: dict, eda_report: dict
+    json_files: Partitions, study_results: dict
 ) -> tuple[dict[str, dict], dict[str, list[dict]], dict[str, dict]]:
     """The newest saved metrics, training history and sweep summary of each hypothesis.
 
-    ``eda_report`` is taken only for the order of the nodes: when earlier
-    pipelines run in the same session, this lists the reporting folder after
-    they have written into it (results.json comes last, from evaluation).
+    The hypotheses are those of ``study_results``; in a session that runs the
+    training, evaluation and robustness pipelines too, results.json is written
+    after their metrics and histories, so the folder is listed with them in it.
     """
     return (
         latest_metrics(json_files, study_results),
@@ -67,7 +68,9 @@ def latest_metrics(json_files: Partitions, study_results: dict) -> dict[str, dic
     for _, partition in versions:
         if wanted <= latest.keys():
             break
-        metrics = json_files[partition]()
+        metrics = read_results_file(
+            Metrics, json_files[partition](), f"{partition}.json in the reporting folder"
+        ).to_json()
         latest.setdefault(metrics.get("hypothesis"), metrics)
     return {hypothesis: latest[hypothesis] for hypothesis in sorted(wanted & latest.keys())}
 
@@ -105,7 +108,7 @@ def render_study_report(
     study = Study(
         validation=validation_report,
         eda=eda_report,
-        results=study_results,
+        results=StudyResults.model_validate(study_results),
         metrics=metrics,
         histories=histories or {},
         sweeps=sweeps or {},

@@ -10,13 +10,14 @@ from .nodes import render_study_report, select_latest_runs
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    # The nodes read results.json as the robustness pipeline leaves it, and eda_report,
-    # so in a session that also runs the other pipelines the report is built after them.
+    # The nodes read results.json as the robustness pipeline leaves it, and the reports of
+    # data validation and EDA, so in a session that also runs the other pipelines the
+    # report is built after them.
     return Pipeline(
         [
             Node(
                 func=select_latest_runs,
-                inputs=["reporting_json_files", "study_results_with_robustness", "eda_report"],
+                inputs=["reporting_json_files", "study_results_with_robustness"],
                 outputs=["latest_metrics", "latest_training_histories", "latest_sweep_summaries"],
                 name="select_latest_runs_node",
             ),

@@ -26,6 +26,7 @@ from multiclass_segmentation.analysis.validation.inspection import (
 from multiclass_segmentation.config.common import ClassesParams, DatasetParams
 from multiclass_segmentation.config.data_validation import DataValidationParams
 from multiclass_segmentation.config.evaluation import EvaluationParams
+from multiclass_segmentation.config.results import Robustness, StudyResults
 from multiclass_segmentation.config.robustness import RobustnessParams
 from multiclass_segmentation.core.robustness import score_manifest, score_views
 from multiclass_segmentation.core.segmenter import Segmenter
@@ -103,20 +104,20 @@ def score_robustness(
         name: score_manifest(segmenter, spec["manifest"], spec["root"], classes, evaluation)
         for name, spec in external_sets.items()
     }
-    return {
-        "hypothesis": metrics["hypothesis"],
-        "evaluated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "model": segmenter.info,
-        "tta": evaluation.tta.model_dump(),
-        "sampling": robustness.sampling,
-        "severities": robustness.severities,
-        "summary": {
+    return Robustness(
+        hypothesis=metrics["hypothesis"],
+        evaluated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        model=segmenter.info,
+        tta=evaluation.tta.model_dump(),
+        sampling=robustness.sampling,
+        severities=robustness.severities,
+        summary={
             split: split_summary(split_views, metrics[split], list(robustness.corruptions))
             for split, split_views in scores.items()
         },
-        "views": scores,
-        "external": external,
-    }
+        views=scores,
+        external=external,
+    ).to_json()
 
 
 def record_robustness(study_results: dict[str, Any], robustness: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +133,7 @@ def record_robustness(study_results: dict[str, Any], robustness: dict[str, Any])
             "robustness (kedro run --pipelines evaluation,robustness)"
         )
     entries[hypothesis] = {**entries[hypothesis], "robustness": robustness_entry(robustness)}
-    return {**study_results, "hypotheses": entries}
+    return StudyResults.model_validate({**study_results, "hypotheses": entries}).to_json()
 
 
 def robustness_entry(robustness: dict[str, Any]) -> dict[str, Any]:

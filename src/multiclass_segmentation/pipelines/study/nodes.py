@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 from multiclass_segmentation.analysis import study_statistics
 from multiclass_segmentation.config.common import ClassesParams
+from multiclass_segmentation.config.results import StudyResults
 from multiclass_segmentation.config.study import StudyParams, run_name
 from multiclass_segmentation.core.segmenter import EnsembleSegmenter, Segmenter
 from multiclass_segmentation.report.study_figures import study_seeds_figure
@@ -58,4 +59,5 @@ def summarise_study(
         background_id=classes.background_id,
         robustness=dict(zip(names, scores[len(names) :], strict=True)),
     )
-    return {**previous, "study": summary}, study_seeds_figure(summary)
+    results = StudyResults.model_validate({**previous, "study": summary}).to_json()
+    return results, study_seeds_figure(summary)

@@ -1,10 +1,10 @@
-"""Markdown pieces shared by the reports: previews of long lists."""
+"""Previews of long lists, in the reports and in the messages of the data checks."""
 
 from __future__ import annotations
 
 import pytest
 
-from multiclass_segmentation.report.format import preview
+from multiclass_segmentation.analysis.text import preview
 
 
 @pytest.mark.parametrize(
