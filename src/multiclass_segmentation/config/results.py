@@ -87,25 +87,26 @@ class SplitScores(BaseModel):
     dice: dict[str, float | None]
 
 
-class Metrics(ResultsFile):
-    """metrics.json: one evaluated model's validation and test scores."""
+class EvaluatedModelFile(ResultsFile):
+    """What every file about one evaluated model says first: which model, when, with what TTA."""
 
     hypothesis: str
     evaluated_at: str
     model: dict[str, Any]
     tta: dict[str, Any]
+
+
+class Metrics(EvaluatedModelFile):
+    """metrics.json: one evaluated model's validation and test scores."""
+
     target_mdice: float
     val: SplitScores
     test: SplitScores
 
 
-class Robustness(ResultsFile):
+class Robustness(EvaluatedModelFile):
     """robustness.json: the shift benchmark of one model (pipelines/robustness)."""
 
-    hypothesis: str
-    evaluated_at: str
-    model: dict[str, Any]
-    tta: dict[str, Any]
     sampling: str
     severities: int
     summary: dict[str, dict[str, Any]]
