@@ -13,7 +13,6 @@ from multiclass_segmentation.config.sweep import SweepParams
 from multiclass_segmentation.config.tracking import TrackingParams
 from multiclass_segmentation.config.training import TrainingParams
 from multiclass_segmentation.core.sweep import trials
-from multiclass_segmentation.core.sweep.best_hypothesis import best_hypothesis_files
 from multiclass_segmentation.core.sweep.storage import load_study
 from multiclass_segmentation.core.sweep.summary import summarize
 from multiclass_segmentation.errors import BadInputError
@@ -77,14 +76,3 @@ def write_sweep_report(summary: dict[str, Any], hypothesis: str) -> str:
         name: f"figures/sweep_{name}_{hypothesis}.png" for name in ("history", "importances")
     }
     return sweep_markdown(summary, figures)
-
-
-def best_trial_hypothesis(
-    summary: dict[str, Any],
-    training: TrainingParams,
-    sweep: SweepParams,
-    base_training: dict[str, Any],
-    base_globals: dict[str, Any],
-) -> dict[str, dict[str, str]]:
-    """The best trial as ``conf/<sweep.best_hypothesis.env>/``: its differences from conf/base."""
-    return best_hypothesis_files(summary, training, sweep, base_training, base_globals)

@@ -2,10 +2,10 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from multiclass_segmentation.core.sweep.best_hypothesis import best_hypothesis_files
 from multiclass_segmentation.integrations.tracking import OWN_TASKS_TAG
 
 from .nodes import (
-    best_trial_hypothesis,
     plot_sweep_history,
     plot_sweep_importances,
     run_sweep,
@@ -57,7 +57,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags="reports",
             ),
             Node(
-                func=best_trial_hypothesis,
+                func=best_hypothesis_files,
                 inputs=[
                     "sweep_summary",
                     "params:training",
